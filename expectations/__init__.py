@@ -1,0 +1,1 @@
+"""Great Expectations lives here, and only here; policy thresholds in policy/*.yaml."""

@@ -1,0 +1,53 @@
+"""Run settings: one strict, typed object; environment variables override defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PolicyChoices(BaseModel):
+    """Choices the policy leaves open; every report states the ones it was made with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cv_method: Literal["weighted", "unweighted"] = "weighted"
+    teaching_point_policy: Literal["exclude_under_50", "merge"] = "exclude_under_50"
+    teaching_point_min_students: int = 50
+    private_in_cv: bool = False
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = Path("data")
+    warehouse_url: str = ""
+    county: str = "本县"
+    choices: PolicyChoices = PolicyChoices()
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def resolved_warehouse_url(self) -> str:
+        return self.warehouse_url or f"duckdb:///{(self.data_dir / 'junheng.duckdb').as_posix()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Defaults, then JUNHENG_* environment variables, then explicit overrides (CLI flags)."""
+    env: dict[str, object] = {}
+    if v := os.environ.get("JUNHENG_DATA_DIR"):
+        env["data_dir"] = Path(v)
+    if v := os.environ.get("JUNHENG_WAREHOUSE_URL"):
+        env["warehouse_url"] = v
+    if v := os.environ.get("JUNHENG_COUNTY"):
+        env["county"] = v
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate(env)

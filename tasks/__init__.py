@@ -1,0 +1,1 @@
+"""Pipeline steps as plain typed functions, with thin Prefect task wrappers at the bottom."""

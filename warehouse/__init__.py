@@ -1,0 +1,1 @@
+"""The star-schema warehouse: schema, engines, loads and SQL models."""
