@@ -1,0 +1,15 @@
+-- grain: one row per school unit (school, section) and period
+SELECT c.period,
+       c.school_code,
+       s.school_name,
+       c.section,
+       c.indicators_met,
+       c.indicators_reported,
+       c.passes,
+       s.ownership,
+       c.file_id
+FROM core.fct_school_compliance AS c
+LEFT JOIN core.dim_school AS s
+  ON s.school_code = c.school_code
+ AND s.valid_from <= c.period
+ AND (s.valid_to IS NULL OR c.period < s.valid_to)

@@ -1,0 +1,20 @@
+-- grain: one row per school unit (school, section), period and R indicator (R1–R7)
+SELECT i.period,
+       i.school_code,
+       s.school_name,
+       i.section,
+       i.indicator_code,
+       i.value,
+       i.threshold,
+       i.meets,
+       i.floor,
+       i.above_floor,
+       i.students,
+       i.resource,
+       i.in_cv,
+       i.file_id
+FROM core.fct_school_indicator AS i
+LEFT JOIN core.dim_school AS s
+  ON s.school_code = i.school_code
+ AND s.valid_from <= i.period
+ AND (s.valid_to IS NULL OR i.period < s.valid_to)

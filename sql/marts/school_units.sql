@@ -1,0 +1,20 @@
+-- grain: one row per school, section (primary | junior) and period
+SELECT u.period,
+       u.school_code,
+       s.school_name,
+       s.school_type,
+       s.ownership,
+       s.is_teaching_point,
+       u.section,
+       u.students,
+       u.classes,
+       u.shared_share,
+       u.is_unit,
+       u.in_cv,
+       u.scope_note,
+       u.file_id
+FROM core.fct_school_section AS u
+LEFT JOIN core.dim_school AS s
+  ON s.school_code = u.school_code
+ AND s.valid_from <= u.period
+ AND (s.valid_to IS NULL OR u.period < s.valid_to)

@@ -1,0 +1,121 @@
+"""Engines, schema set-up, bulk loads and the SQL model runner for DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from warehouse.schema import SCHEMAS, metadata
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+# Views the analyst contract exposes, built from sql/staging and sql/marts (file name = view name).
+STAGING_VIEWS = ("stg_unit_resource",)
+MART_VIEWS = (
+    "school_indicators", "school_compliance", "county_cv", "return_status", "validation_issues",
+    "school_units",
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; a DuckDB file's folder is created if needed."""
+    if url.startswith("duckdb:///") and not url.startswith("duckdb:///:memory:"):
+        Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(url, future=True)
+
+
+def is_duckdb(conn: Connection | Engine) -> bool:
+    return conn.dialect.name == "duckdb"
+
+
+def read_sql_file(layer: str, name: str) -> str:
+    return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def init_warehouse(engine: Engine) -> None:
+    """Create schemas, tables and views (idempotent)."""
+    with engine.begin() as conn:
+        for schema in SCHEMAS:
+            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        metadata.create_all(conn, checkfirst=True)
+        for name in STAGING_VIEWS:
+            conn.execute(sa.text(f"CREATE OR REPLACE VIEW core.{name} AS\n{read_sql_file('staging', name)}"))
+        for name in MART_VIEWS:
+            conn.execute(sa.text(f"CREATE OR REPLACE VIEW mart.{name} AS\n{read_sql_file('marts', name)}"))
+
+
+def _clean_value(v: object) -> object:
+    """NaN/NaT/pd.NA become NULL: PostgreSQL would otherwise store 'NaN' or the text 'nan'."""
+    if v is None or v is pd.NaT or v is pd.NA:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
+    """Insert a frame's rows into a table inside the caller's transaction, in bulk.
+
+    DuckDB scans the frame directly (INSERT … SELECT); PostgreSQL gets a COPY. Never
+    executemany: it is 100× slower on DuckDB.
+    """
+    if frame.empty:
+        return 0
+    cols = [c.name for c in table.columns if c.name in frame.columns]
+    df = frame[cols]
+    target = f"{table.schema}.{table.name}"
+    collist = ", ".join(cols)
+    if is_duckdb(conn):
+        duck = conn.connection.driver_connection
+        name = f"_jh_load_{table.name}"
+        duck.register(name, df)  # type: ignore[union-attr]
+        try:
+            conn.execute(sa.text(f"INSERT INTO {target} ({collist}) SELECT {collist} FROM {name}"))
+        finally:
+            duck.unregister(name)  # type: ignore[union-attr]
+        return len(df)
+    pg = conn.connection.driver_connection
+    with pg.cursor() as cur:  # type: ignore[union-attr]
+        with cur.copy(f"COPY {target} ({collist}) FROM STDIN") as copy:
+            for row in df.itertuples(index=False, name=None):
+                copy.write_row([_clean_value(v) for v in row])
+    return len(df)
+
+
+def run_model(conn: Connection, layer: str, name: str, table: sa.Table, params: dict[str, object]) -> int:
+    """Replace the period slice of a fact table with the rows of its SQL model (one SELECT)."""
+    select = read_sql_file(layer, name)
+    conn.execute(table.delete().where(table.c.period == params["period"]))
+    cols = ", ".join(c.name for c in table.columns)
+    res = conn.execute(
+        sa.text(f"INSERT INTO {table.schema}.{table.name} ({cols})\nSELECT {cols} FROM (\n{select}\n) AS m"),
+        params,
+    )
+    return int(res.rowcount or 0)
+
+
+def query_frame(conn: Connection | Engine, sql: str, params: dict[str, object] | None = None) -> pd.DataFrame:
+    """Run a parameterised SELECT and return a frame (fetched inside the connection block)."""
+    if isinstance(conn, Engine):
+        with conn.connect() as c:
+            return query_frame(c, sql, params)
+    res = conn.execute(sa.text(sql), params or {})
+    return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+
+
+@contextmanager
+def connected(url: str) -> Iterator[Engine]:
+    """An engine that is disposed afterwards (DuckDB allows one writing process at a time)."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
