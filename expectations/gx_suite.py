@@ -1,0 +1,572 @@
+"""Great Expectations behind one module: suites generated from junheng.spec and the policy rules."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from expectations.messages import data_message, policy_message
+from junheng import spec
+from junheng.contract import Finding, ReturnBatch
+from junheng.policy import INDICATOR_NAMES, Rule, period_start, rules_in_force
+
+if TYPE_CHECKING:  # great_expectations costs ~3 s to import: only inside functions
+    from great_expectations.core.batch_definition import BatchDefinition
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
+
+# Helper columns added before validation (never part of the contract).
+POS = "__pos"  # position in the validated frame: findings are looked up by it
+SCHOOL_TYPE = "__school_type"  # info.school_type joined onto table rows by file_id (known types only)
+SECTION = "__section"  # the row's section when it is one of the sheet's choices
+RAW = "{}__raw"  # reader's raw text of a value that failed to parse (already reported)
+FRAC = "{}__frac"  # distance of an int field's value from the nearest whole number
+# The value, or else the raw text the reader could not parse: "required" checks this column, so
+# a value the reader already reported as unreadable is not reported again as missing (a column
+# per field is cheaper in GX than a row condition per field).
+GIVEN = "{}__given"
+# Raw marker for a column the sheet lacks: the reader reports the missing header once, so the
+# "required" check must not repeat it on every row.
+COLUMN_ABSENT = "(列缺失)"
+WHOLE_TOLERANCE = 1e-9  # Excel stores 45 as 45.0; float noise below this is still whole
+
+TABLE_INDEX = ["file_id", "sheet", "row", POS]
+INFO_INDEX = ["file_id", POS]
+RESULT_FORMAT_BASE = {"result_format": "COMPLETE"}
+
+POLICY_SHEET = "指标"  # derived figures (units, school size) have no cell of their own
+SCOPE_FRAME = {"school_unit": "units", "class": "classes", "school": "schools"}
+
+
+# --------------------------------------------------------------------------- GX engine
+
+
+class _Engine:
+    """One ephemeral context per process; one dataframe asset per frame kind."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source: PandasDatasource = self.context.data_sources.add_pandas("junheng")
+        self.definitions: dict[str, BatchDefinition[Any]] = {}
+        # Prefect may run tasks in threads; the context is not meant to be shared concurrently.
+        self.lock = threading.Lock()
+
+    def validate(
+        self, asset: str, frame: pd.DataFrame, suite: ExpectationSuite, index: list[str]
+    ) -> list[tuple[dict[str, Any], list[int]]]:
+        """Validate once; per failed expectation its meta and the failing frame positions."""
+        with self.lock:
+            if asset not in self.definitions:
+                self.definitions[asset] = self.source.add_dataframe_asset(
+                    asset
+                ).add_batch_definition_whole_dataframe("whole")
+            batch = self.definitions[asset].get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(
+                suite, result_format={**RESULT_FORMAT_BASE, "unexpected_index_column_names": index}
+            )
+        failed: list[tuple[dict[str, Any], list[int]]] = []
+        for r in result.results:
+            cfg = r.expectation_config
+            if cfg is None:
+                continue
+            error = _raised(r.exception_info)
+            if error:
+                # A broken expectation is our bug (e.g. a column we failed to add), not the data's.
+                raise RuntimeError(f"GX 期望 {cfg.type} {cfg.meta} 执行出错：{error}")
+            if r.success:
+                continue
+            rows = r.result.get("unexpected_index_list") or []
+            failed.append((dict(cfg.meta or {}), [int(u[POS]) for u in rows]))
+        return failed
+
+
+def _raised(info: Any) -> str:
+    """The exception message GX recorded, if any (flat dict or keyed by metric id)."""
+    if not isinstance(info, dict):
+        return ""
+    if "raised_exception" in info:
+        return str(info.get("exception_message") or "") if info["raised_exception"] else ""
+    for sub in info.values():
+        msg = _raised(sub)
+        if msg:
+            return msg
+    return ""
+
+
+_ENGINE: _Engine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def _engine() -> _Engine:
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = _Engine()
+        return _ENGINE
+
+
+# --------------------------------------------------------------------------- suite generation
+
+
+def _new_suite(name: str) -> ExpectationSuite:
+    import great_expectations as gx
+
+    _engine()  # GX binds suites to the active context: it must exist first
+    return gx.ExpectationSuite(name=name)
+
+
+def _data_suite(sheet: spec.Sheet, period: str) -> ExpectationSuite:
+    """Every data rule of one sheet, generated from its spec fields (info gets the cross rules)."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    suite = _new_suite(f"junheng_data_{spec.FRAME_OF_SHEET[sheet.name]}_{period}")
+
+    def meta(rule: str, code: str, **extra: Any) -> dict[str, Any]:
+        return {"rule": rule, "sheet": sheet.name, "column": code, **extra}
+
+    def not_raw(code: str) -> Any:
+        return Column(RAW.format(code)).is_null()
+
+    for f in sheet.fields:
+        c = f.code
+        if f.required:
+            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+                column=GIVEN.format(c), meta=meta("required", c)))
+        if f.kind in ("int", "number"):
+            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
+                column=c, min_value=0, meta=meta("count.negative", c)))
+        if f.kind == "int":
+            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
+                column=FRAC.format(c), max_value=WHOLE_TOLERANCE, meta=meta("count.not_integer", c)))
+        if f.at_most:
+            suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=f.at_most, column_B=c, or_equal=True, ignore_row_if="either_value_is_missing",
+                meta=meta("subcount.exceeds_total", c, total=f.at_most)))
+        if f.choices:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+                column=c, value_set=list(f.choices), meta=meta("enum.unknown", c)))
+        if f.kind == "code10":
+            suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
+                column=c, regex=r"^\d{10}$", meta=meta("school_code.format", c)))
+        if f.kind == "period":
+            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
+                column=c, value_set=[period], meta=meta("period.mismatch", c, expected=period)))
+
+    if sheet is spec.INFO:
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+            column="parent_school_code",
+            row_condition=(Column("is_teaching_point") == "是") & not_raw("parent_school_code"),
+            meta=meta("teaching_point.parent_missing", "parent_school_code")))
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
+            column="senior_students",
+            row_condition=Column("school_type").is_in(spec.TYPES_WITH_SENIOR) & not_raw("senior_students"),
+            meta=meta("senior.missing", "senior_students")))
+    elif "section" in sheet.codes:
+        # One pair expectation over (school type, section). The helper columns are null unless
+        # type and section are both known (an unknown one is already enum.unknown). Not a
+        # row_condition: GX 1.24.1 raises "int64 is not JSON serializable" on a pair expectation
+        # whose row_condition leaves no rows.
+        choices = sheet.by_code("section").choices
+        pairs = [(t, s) for t in spec.SCHOOL_TYPES for s in _allowed_sections(t, choices)]
+        suite.add_expectation(gxe.ExpectColumnPairValuesToBeInSet(
+            column_A=SCHOOL_TYPE, column_B=SECTION, value_pairs_set=pairs,
+            ignore_row_if="either_value_is_missing", meta=meta("section.not_allowed", "section")))
+    return suite
+
+
+def _allowed_sections(school_type: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    shared = ("共用",) if "共用" in choices else ()
+    return (*spec.TYPE_SECTIONS[school_type], *shared)
+
+
+@lru_cache(maxsize=4)
+def _data_suites(period: str) -> dict[str, ExpectationSuite]:
+    """Data suites per frame name ("info", "classes", ...), cached per run period."""
+    return {spec.FRAME_OF_SHEET[s.name]: _data_suite(s, period) for s in spec.SHEETS}
+
+
+def _between(rule: Rule) -> dict[str, Any]:
+    if rule.comparator in ("ge", "gt"):
+        return {"min_value": rule.value, "strict_min": rule.comparator == "gt"}
+    return {"max_value": rule.value, "strict_max": rule.comparator == "lt"}
+
+
+def _rule_sort_key(r: Rule) -> tuple[Any, ...]:
+    return (r.scope, r.code, r.section, r.school_types, r.valid_from, r.comparator, r.value)
+
+
+@lru_cache(maxsize=8)
+def _policy_suites(rules: tuple[Rule, ...]) -> dict[str, ExpectationSuite]:
+    """Policy suites per frame ("units", "classes", "schools") for value rules, rules sorted."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    suites: dict[str, ExpectationSuite] = {}
+    for r in rules:
+        frame = SCOPE_FRAME.get(r.scope)
+        if r.measure != "value" or frame is None:
+            continue
+        conds: list[Any] = []
+        if frame == "units":
+            conds.append(Column("indicator_code") == r.code)
+            if r.section != "all":
+                conds.append(Column("section") == r.section)
+            column, sheet = "value", POLICY_SHEET
+        elif frame == "classes":
+            if r.section != "all":
+                conds.append(Column("section") == spec.SECTION_LABELS[r.section])
+            column, sheet = "students", spec.CLASSES.name
+        else:
+            column, sheet = "students", POLICY_SHEET
+        if r.school_types:
+            conds.append(Column("school_type").is_in(r.school_types))
+        condition = None
+        for c in conds:
+            condition = c if condition is None else condition & c
+        suite = suites.setdefault(frame, _new_suite(f"junheng_policy_{frame}"))
+        meta = {
+            "rule": r.code, "sheet": sheet, "column": column, "scope": r.scope, "section": r.section,
+            "comparator": r.comparator, "threshold": r.value, "unit": r.unit,
+            "school_types": list(r.school_types), "valid_from": r.valid_from.isoformat(),
+            "source": r.source,
+        }
+        kwargs: dict[str, Any] = {"column": column, "meta": meta, **_between(r)}
+        if condition is not None:
+            kwargs["row_condition"] = condition
+        suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(**kwargs))
+    return suites
+
+
+def _applicable(period: str, rules: Iterable[Rule]) -> tuple[Rule, ...]:
+    on = period_start(period)
+    return tuple(sorted(
+        (r for r in rules if r.in_force(on) and r.measure == "value" and r.scope in SCOPE_FRAME),
+        key=_rule_sort_key,
+    ))
+
+
+def suite_json(period: str) -> dict[str, Any]:
+    """The generated suites of a period as JSON dicts, by suite name (deterministic order)."""
+    policy = _policy_suites(_applicable(period, rules_in_force(period)))
+    suites = [*_data_suites(period).values(), *policy.values()]
+    return {s.name: s.to_json_dict() for s in suites}
+
+
+# --------------------------------------------------------------------------- data errors
+
+
+def _show(v: Any) -> str:
+    """A found value as the user typed it, as far as we can tell ("" when empty)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, float):
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else str(float(v))
+    return str(v)
+
+
+def _text_column(s: pd.Series) -> pd.Series:
+    """Text as str dtype; a code stored as a number (1234567890.0) becomes its digits.
+
+    A blank cell that reached us as "" or spaces counts as empty, so "required" still sees it.
+    """
+    def one(v: Any) -> Any:
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        text = str(v)
+        return text if text.strip() else None
+    return pd.Series([one(v) for v in s], index=s.index, dtype="str")
+
+
+def _sections_by_file(frame: pd.DataFrame | None) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    if frame is None or "file_id" not in frame.columns:
+        return out
+    sections = frame["section"] if "section" in frame.columns else pd.Series([None] * len(frame))
+    for fid, section in zip(frame["file_id"], sections, strict=True):
+        out.setdefault(str(fid), set())
+        if isinstance(section, str):
+            out[str(fid)].add(section)
+    return out
+
+
+def _prepare(sheet: spec.Sheet, frame: pd.DataFrame, school_types: pd.Series | None,
+             columns: dict[tuple[str, str], dict[str, str]] | None = None) -> pd.DataFrame:
+    """The frame as the suite expects it: every spec column, typed, plus the helper columns.
+
+    ``columns`` (ReturnBatch.columns) tells which files' sheets lack a header altogether; their
+    rows get the COLUMN_ABSENT raw marker, since concatenation left NaN there for every row.
+    """
+    df = frame.reset_index(drop=True)
+    mapped = {fid: codes for (fid, name), codes in (columns or {}).items() if name == sheet.name}
+    file_ids = df["file_id"].astype("str") if "file_id" in df.columns else pd.Series([""] * len(df))
+    extra: dict[str, pd.Series] = {}
+    for f in sheet.fields:
+        c, raw = f.code, RAW.format(f.code)
+        if c not in df.columns:
+            extra[c] = pd.Series([None] * len(df), dtype="float64" if f.kind in ("int", "number") else "str")
+            extra[raw] = pd.Series([COLUMN_ABSENT] * len(df), dtype="str")
+            col = extra[c]
+        else:
+            col = df[c]
+            if raw not in df.columns:
+                extra[raw] = pd.Series([None] * len(df), dtype="str")
+            else:
+                extra[raw] = _text_column(df[raw])
+            absent = file_ids.isin([fid for fid, codes in mapped.items() if c not in codes])
+            if absent.any():
+                extra[raw] = extra[raw].where(~absent, COLUMN_ABSENT)
+        if f.kind in ("int", "number"):
+            num = pd.to_numeric(col, errors="coerce").astype("float64")
+            lost = num.isna() & col.notna()
+            if lost.any():
+                # Text left in a number column: the reader owns that message; don't call it empty.
+                extra[raw] = extra[raw].where(~lost, col.astype("str"))
+            extra[c] = num
+            if f.kind == "int":
+                extra[FRAC.format(c)] = (num - num.round()).abs()
+        elif c in df.columns:
+            extra[c] = _text_column(col)
+        if f.required:
+            extra[GIVEN.format(c)] = extra[c].astype("object").where(extra[c].notna(), extra[raw])
+    if school_types is not None:
+        types = _text_column(df["file_id"].map(school_types))
+        extra[SCHOOL_TYPE] = types.where(types.isin(spec.SCHOOL_TYPES), None)
+        if "section" in sheet.codes:
+            extra[SECTION] = extra["section"].where(
+                extra["section"].isin(sheet.by_code("section").choices), None)
+    if sheet is not spec.INFO:
+        extra["sheet"] = _text_column(df["sheet"]) if "sheet" in df.columns else pd.Series(
+            [sheet.name] * len(df), dtype="str")
+    extra[POS] = pd.Series(range(len(df)), dtype="int64")
+    keep = [c for c in df.columns if c not in extra]
+    return pd.concat([df[keep], pd.DataFrame(extra)], axis=1)
+
+
+@dataclass
+class _Locator:
+    """Turns a failing frame position into a located Finding."""
+
+    batch: ReturnBatch
+    school_codes: dict[str, str | None]
+    order: dict[str, int]
+    findings: list[tuple[tuple[Any, ...], Finding]] = field(default_factory=list)
+
+    def add(self, sheet: spec.Sheet, row: pd.Series | None, file_id: str, code: str, rule: str,
+            value: Any, message: str, section: Any = None) -> None:
+        excel_row = None
+        if row is not None and sheet is not spec.INFO and "row" in row.index and pd.notna(row["row"]):
+            excel_row = int(row["row"])
+        cell = self.batch.cell(file_id, sheet.name, code, excel_row) if code else ""
+        sec = spec.SECTION_CODES.get(section) if isinstance(section, str) else None
+        finding = Finding(
+            file_id=file_id, file_name=self.batch.file_name(file_id), sheet=sheet.name, cell=cell,
+            rule=rule, severity="error", value=_show(value), message=message,
+            school_code=self.school_codes.get(file_id), section=sec,
+        )
+        codes = sheet.codes
+        key = (self.order.get(file_id, len(self.order)), spec.SHEETS.index(sheet), excel_row or 0,
+               codes.index(code) if code in codes else -1, rule)
+        self.findings.append((key, finding))
+
+
+def _data_message(sheet: spec.Sheet, meta: dict[str, Any], row: pd.Series) -> tuple[str, Any]:
+    rule, code = meta["rule"], meta["column"]
+    f = sheet.by_code(code)
+    value = row[code]
+    raw_label = f.label
+    if rule == "subcount.exceeds_total":
+        total = sheet.by_code(meta["total"])
+        msg = data_message(rule, label=raw_label, value=_show(value), total_label=total.label,
+                           total=_show(row[total.code]))
+    elif rule == "enum.unknown":
+        msg = data_message(rule, label=raw_label, value=_show(value), choices="、".join(f.choices))
+    elif rule == "period.mismatch":
+        msg = data_message(rule, label=raw_label, value=_show(value), expected=meta["expected"])
+    elif rule == "teaching_point.parent_missing":
+        msg = data_message(rule, label=raw_label, flag_label=spec.INFO.by_code("is_teaching_point").label)
+    elif rule == "senior.missing":
+        msg = data_message(rule, label=raw_label, school_type=_show(row["school_type"]))
+    elif rule == "section.not_allowed":
+        school_type = str(row[SCHOOL_TYPE])
+        allowed = _allowed_sections(school_type, f.choices)
+        msg = data_message(rule, label=raw_label, value=_show(value), school_type=school_type,
+                           allowed="、".join(allowed))
+    else:
+        msg = data_message(rule, label=raw_label, value=_show(value))
+    return msg, value
+
+
+def _missing_rows(batch: ReturnBatch, info: pd.DataFrame, loc: _Locator) -> None:
+    """Rows a school must send: a class row at all, a teachers row per section it has classes in.
+
+    Plain pandas, not GX: "a row that is absent" has no row for an expectation to fail on.
+    """
+    class_sections = _sections_by_file(batch.frames.get("classes"))
+    teacher_sections = _sections_by_file(batch.frames.get("teachers"))
+    reported = {(f.file_id, f.sheet) for f in batch.findings}  # the reader said it already
+    types = info["school_type"] if "school_type" in info.columns else pd.Series([None] * len(info))
+    for fid, school_type in zip(info["file_id"].astype("str"), types, strict=True):
+        if fid not in class_sections:
+            if (fid, spec.CLASSES.name) not in reported:
+                loc.add(spec.CLASSES, None, fid, "", "classes.missing", None,
+                        data_message("classes.missing"))
+            continue
+        if (fid, spec.TEACHERS.name) in reported:
+            continue
+        allowed = spec.TYPE_SECTIONS.get(school_type, spec.SECTIONS) if isinstance(school_type, str) \
+            else spec.SECTIONS
+        have = teacher_sections.get(fid, set())
+        for section in spec.SECTIONS:
+            if section in class_sections[fid] and section in allowed and section not in have:
+                loc.add(spec.TEACHERS, None, fid, "", "teachers.missing", None,
+                        data_message("teachers.missing", section=section), section=section)
+
+
+def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
+    """Data errors of a run's returns: one GX validation per sheet kind over all files."""
+    info = batch.info
+    frames = {s.name: batch.frames.get(spec.FRAME_OF_SHEET[s.name]) for s in spec.TABLE_SHEETS}
+    if (info is None or info.empty) and all(f is None or f.empty for f in frames.values()):
+        return []
+    if info is None or "file_id" not in info.columns:
+        info = pd.DataFrame(columns=["file_id"])
+    school_codes: dict[str, str | None] = {}
+    if "school_code" in info.columns:
+        for fid, code in zip(info["file_id"], _text_column(info["school_code"]), strict=True):
+            school_codes[fid] = code if isinstance(code, str) else None
+    school_types = (info.drop_duplicates("file_id").set_index("file_id")["school_type"]
+                    if "school_type" in info.columns else pd.Series(dtype="str"))
+    order = {fid: i for i, fid in enumerate(info["file_id"])}
+    for f in batch.files:
+        order.setdefault(f.file_id, len(order))
+    loc = _Locator(batch, school_codes, order)
+    suites = _data_suites(period)
+    engine = _engine()
+
+    jobs: list[tuple[spec.Sheet, pd.DataFrame]] = []
+    if not info.empty:
+        jobs.append((spec.INFO, _prepare(spec.INFO, info, None)))
+    for sheet in spec.TABLE_SHEETS:
+        frame = frames[sheet.name]
+        if frame is not None and not frame.empty:
+            jobs.append((sheet, _prepare(sheet, frame, school_types, batch.columns)))
+    for sheet, df in jobs:
+        name = spec.FRAME_OF_SHEET[sheet.name]
+        index = INFO_INDEX if sheet is spec.INFO else TABLE_INDEX
+        for meta, positions in engine.validate(f"data_{name}", df, suites[name], index):
+            for pos in positions:
+                row = df.iloc[pos]
+                msg, value = _data_message(sheet, meta, row)
+                loc.add(sheet, row, str(row["file_id"]), meta["column"], meta["rule"], value, msg,
+                        section=row.get("section") if sheet is not spec.INFO else None)
+    if not info.empty:
+        _missing_rows(batch, info, loc)
+    return [f for _, f in sorted(loc.findings, key=lambda kf: kf[0])]
+
+
+# --------------------------------------------------------------------------- policy violations
+
+
+def _fmt_number(x: float, threshold: float) -> str:
+    """Two decimals normally, more when rounding would make a failing value look like the threshold."""
+    for digits in range(2, 7):
+        s = f"{x:.{digits}f}".rstrip("0").rstrip(".")
+        if float(s) != threshold or x == threshold:
+            return s
+    return str(float(x))
+
+
+def _lookup(frames: Iterable[pd.DataFrame], column: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for df in frames:
+        if column in df.columns and "file_id" in df.columns:
+            for fid, v in zip(df["file_id"], df[column], strict=True):
+                if isinstance(v, str) and v:
+                    out.setdefault(str(fid), v)
+    return out
+
+
+def check_policy(period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame,
+                 schools: pd.DataFrame) -> list[Finding]:
+    """Policy violations (never rejections) of the value rules in force for the period.
+
+    ``units``: file_id, file_name, school_code, section (primary/junior), indicator_code, value.
+    ``classes``: file_id, sheet, row, section (小学/初中), students; optional cell (A1 of 学生数),
+    grade, class_name, file_name, school_code. ``schools``: file_id, file_name, school_code,
+    school_type, students (compulsory enrollment).
+    """
+    applicable = _applicable(period, rules)
+    frames = {"units": units, "classes": classes, "schools": schools}
+    if not applicable or all(df is None or df.empty for df in frames.values()):
+        return []
+    suites = _policy_suites(applicable)
+    present = [df for df in frames.values() if df is not None]
+    names, codes = _lookup(present, "file_name"), _lookup(present, "school_code")
+    engine = _engine()
+    out: list[tuple[tuple[Any, ...], Finding]] = []
+    for name, df in frames.items():
+        if name not in suites or df is None or df.empty:
+            continue
+        df = df.reset_index(drop=True)
+        column = "value" if name == "units" else "students"
+        prepared = df.assign(**{column: pd.to_numeric(df[column], errors="coerce").astype("float64"),
+                                POS: range(len(df))})
+        index = [c for c in ("file_id", "sheet", "row") if c in df.columns] + [POS]
+        for meta, positions in engine.validate(f"policy_{name}", prepared, suites[name], index):
+            for pos in positions:
+                out.append(_violation(name, meta, prepared.iloc[pos], names, codes))
+    out.sort(key=lambda kf: kf[0])
+    return [f for _, f in out]
+
+
+def _violation(frame: str, meta: dict[str, Any], row: pd.Series, names: dict[str, Any],
+               codes: dict[str, Any]) -> tuple[tuple[Any, ...], Finding]:
+    fid = str(row["file_id"])
+    threshold = float(meta["threshold"])
+    value = float(row[meta["column"]])
+    shown = _fmt_number(value, threshold)
+    th = _fmt_number(threshold, threshold)
+    code, comparator = meta["rule"], meta["comparator"]
+    section: str | None = None
+    sheet, cell = meta["sheet"], ""
+    exceeds = comparator in ("le", "lt")
+    if frame == "units":
+        section = str(row["section"])
+        msg = policy_message(f"value.{comparator}", section=spec.SECTION_LABELS.get(section, ""),
+                             indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th)
+    elif frame == "classes":
+        label = str(row["section"])
+        section = spec.SECTION_CODES.get(label)
+        sheet = str(row["sheet"]) if "sheet" in row.index and isinstance(row["sheet"], str) else sheet
+        cell = str(row["cell"]) if "cell" in row.index and isinstance(row["cell"], str) else ""
+        name = "".join(_show(row.get(c)) for c in ("grade", "class_name"))
+        klass = f"班级「{name}」" if name else f"第 {_show(row.get('row'))} 行的班级"
+        msg = (policy_message("G5", section=label, klass=klass, value=shown, threshold=th) if exceeds
+               else policy_message(f"value.{comparator}", section=label,
+                                   indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th))
+    else:
+        school_type = _show(row.get("school_type"))
+        msg = (policy_message("G4", school_type=school_type, value=shown, threshold=th) if exceeds
+               else policy_message(f"value.{comparator}", section="",
+                                   indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th))
+    file_name = row["file_name"] if isinstance(row.get("file_name"), str) else names.get(fid, fid)
+    school_code = row["school_code"] if isinstance(row.get("school_code"), str) else codes.get(fid)
+    finding = Finding(
+        file_id=fid, file_name=file_name, sheet=sheet, cell=cell, rule=code, severity="violation",
+        value=shown, message=msg, school_code=school_code, section=section,
+    )
+    excel_row = int(row["row"]) if "row" in row.index and pd.notna(row["row"]) else 0
+    return (file_name, fid, frame, code, section or "", excel_row), finding
