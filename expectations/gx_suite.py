@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable
@@ -54,6 +55,10 @@ class _Engine:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
+        # GX logs its temporary Data Docs folder at INFO on every context (some of its loggers set
+        # their own level, so the parent's level is not enough); that is not news to users.
+        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source: PandasDatasource = self.context.data_sources.add_pandas("junheng")
@@ -67,13 +72,11 @@ class _Engine:
         """Validate once; per failed expectation its meta and the failing frame positions."""
         with self.lock:
             if asset not in self.definitions:
-                self.definitions[asset] = self.source.add_dataframe_asset(
-                    asset
-                ).add_batch_definition_whole_dataframe("whole")
+                self.definitions[asset] = self.source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(
+                    "whole"
+                )
             batch = self.definitions[asset].get_batch(batch_parameters={"dataframe": frame})
-            result = batch.validate(
-                suite, result_format={**RESULT_FORMAT_BASE, "unexpected_index_column_names": index}
-            )
+            result = batch.validate(suite, result_format={**RESULT_FORMAT_BASE, "unexpected_index_column_names": index})
         failed: list[tuple[dict[str, Any], list[int]]] = []
         for r in result.results:
             cfg = r.expectation_config
@@ -141,37 +144,57 @@ def _data_suite(sheet: spec.Sheet, period: str) -> ExpectationSuite:
     for f in sheet.fields:
         c = f.code
         if f.required:
-            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-                column=GIVEN.format(c), meta=meta("required", c)))
+            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=GIVEN.format(c), meta=meta("required", c)))
         if f.kind in ("int", "number"):
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-                column=c, min_value=0, meta=meta("count.negative", c)))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, meta=meta("count.negative", c))
+            )
         if f.kind == "int":
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(
-                column=FRAC.format(c), max_value=WHOLE_TOLERANCE, meta=meta("count.not_integer", c)))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=FRAC.format(c), max_value=WHOLE_TOLERANCE, meta=meta("count.not_integer", c)
+                )
+            )
         if f.at_most:
-            suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=f.at_most, column_B=c, or_equal=True, ignore_row_if="either_value_is_missing",
-                meta=meta("subcount.exceeds_total", c, total=f.at_most)))
+            suite.add_expectation(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=f.at_most,
+                    column_B=c,
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                    meta=meta("subcount.exceeds_total", c, total=f.at_most),
+                )
+            )
         if f.choices:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-                column=c, value_set=list(f.choices), meta=meta("enum.unknown", c)))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(f.choices), meta=meta("enum.unknown", c))
+            )
         if f.kind == "code10":
-            suite.add_expectation(gxe.ExpectColumnValuesToMatchRegex(
-                column=c, regex=r"^\d{10}$", meta=meta("school_code.format", c)))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r"^\d{10}$", meta=meta("school_code.format", c))
+            )
         if f.kind == "period":
-            suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(
-                column=c, value_set=[period], meta=meta("period.mismatch", c, expected=period)))
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=c, value_set=[period], meta=meta("period.mismatch", c, expected=period)
+                )
+            )
 
     if sheet is spec.INFO:
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-            column="parent_school_code",
-            row_condition=(Column("is_teaching_point") == "是") & not_raw("parent_school_code"),
-            meta=meta("teaching_point.parent_missing", "parent_school_code")))
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(
-            column="senior_students",
-            row_condition=Column("school_type").is_in(spec.TYPES_WITH_SENIOR) & not_raw("senior_students"),
-            meta=meta("senior.missing", "senior_students")))
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="parent_school_code",
+                row_condition=(Column("is_teaching_point") == "是") & not_raw("parent_school_code"),
+                meta=meta("teaching_point.parent_missing", "parent_school_code"),
+            )
+        )
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="senior_students",
+                row_condition=Column("school_type").is_in(spec.TYPES_WITH_SENIOR) & not_raw("senior_students"),
+                meta=meta("senior.missing", "senior_students"),
+            )
+        )
     elif "section" in sheet.codes:
         # One pair expectation over (school type, section). The helper columns are null unless
         # type and section are both known (an unknown one is already enum.unknown). Not a
@@ -179,9 +202,15 @@ def _data_suite(sheet: spec.Sheet, period: str) -> ExpectationSuite:
         # whose row_condition leaves no rows.
         choices = sheet.by_code("section").choices
         pairs = [(t, s) for t in spec.SCHOOL_TYPES for s in _allowed_sections(t, choices)]
-        suite.add_expectation(gxe.ExpectColumnPairValuesToBeInSet(
-            column_A=SCHOOL_TYPE, column_B=SECTION, value_pairs_set=pairs,
-            ignore_row_if="either_value_is_missing", meta=meta("section.not_allowed", "section")))
+        suite.add_expectation(
+            gxe.ExpectColumnPairValuesToBeInSet(
+                column_A=SCHOOL_TYPE,
+                column_B=SECTION,
+                value_pairs_set=pairs,
+                ignore_row_if="either_value_is_missing",
+                meta=meta("section.not_allowed", "section"),
+            )
+        )
     return suite
 
 
@@ -236,9 +265,16 @@ def _policy_suites(rules: tuple[Rule, ...]) -> dict[str, ExpectationSuite]:
             condition = c if condition is None else condition & c
         suite = suites.setdefault(frame, _new_suite(f"junheng_policy_{frame}"))
         meta = {
-            "rule": r.code, "sheet": sheet, "column": column, "scope": r.scope, "section": r.section,
-            "comparator": r.comparator, "threshold": r.value, "unit": r.unit,
-            "school_types": list(r.school_types), "valid_from": r.valid_from.isoformat(),
+            "rule": r.code,
+            "sheet": sheet,
+            "column": column,
+            "scope": r.scope,
+            "section": r.section,
+            "comparator": r.comparator,
+            "threshold": r.value,
+            "unit": r.unit,
+            "school_types": list(r.school_types),
+            "valid_from": r.valid_from.isoformat(),
             "source": r.source,
         }
         kwargs: dict[str, Any] = {"column": column, "meta": meta, **_between(r)}
@@ -250,10 +286,12 @@ def _policy_suites(rules: tuple[Rule, ...]) -> dict[str, ExpectationSuite]:
 
 def _applicable(period: str, rules: Iterable[Rule]) -> tuple[Rule, ...]:
     on = period_start(period)
-    return tuple(sorted(
-        (r for r in rules if r.in_force(on) and r.measure == "value" and r.scope in SCOPE_FRAME),
-        key=_rule_sort_key,
-    ))
+    return tuple(
+        sorted(
+            (r for r in rules if r.in_force(on) and r.measure == "value" and r.scope in SCOPE_FRAME),
+            key=_rule_sort_key,
+        )
+    )
 
 
 def suite_json(period: str) -> dict[str, Any]:
@@ -280,6 +318,7 @@ def _text_column(s: pd.Series) -> pd.Series:
 
     A blank cell that reached us as "" or spaces counts as empty, so "required" still sees it.
     """
+
     def one(v: Any) -> Any:
         if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             return None
@@ -287,6 +326,7 @@ def _text_column(s: pd.Series) -> pd.Series:
             return str(int(v))
         text = str(v)
         return text if text.strip() else None
+
     return pd.Series([one(v) for v in s], index=s.index, dtype="str")
 
 
@@ -302,8 +342,12 @@ def _sections_by_file(frame: pd.DataFrame | None) -> dict[str, set[str]]:
     return out
 
 
-def _prepare(sheet: spec.Sheet, frame: pd.DataFrame, school_types: pd.Series | None,
-             columns: dict[tuple[str, str], dict[str, str]] | None = None) -> pd.DataFrame:
+def _prepare(
+    sheet: spec.Sheet,
+    frame: pd.DataFrame,
+    school_types: pd.Series | None,
+    columns: dict[tuple[str, str], dict[str, str]] | None = None,
+) -> pd.DataFrame:
     """The frame as the suite expects it: every spec column, typed, plus the helper columns.
 
     ``columns`` (ReturnBatch.columns) tells which files' sheets lack a header altogether; their
@@ -345,11 +389,11 @@ def _prepare(sheet: spec.Sheet, frame: pd.DataFrame, school_types: pd.Series | N
         types = _text_column(df["file_id"].map(school_types))
         extra[SCHOOL_TYPE] = types.where(types.isin(spec.SCHOOL_TYPES), None)
         if "section" in sheet.codes:
-            extra[SECTION] = extra["section"].where(
-                extra["section"].isin(sheet.by_code("section").choices), None)
+            extra[SECTION] = extra["section"].where(extra["section"].isin(sheet.by_code("section").choices), None)
     if sheet is not spec.INFO:
-        extra["sheet"] = _text_column(df["sheet"]) if "sheet" in df.columns else pd.Series(
-            [sheet.name] * len(df), dtype="str")
+        extra["sheet"] = (
+            _text_column(df["sheet"]) if "sheet" in df.columns else pd.Series([sheet.name] * len(df), dtype="str")
+        )
     extra[POS] = pd.Series(range(len(df)), dtype="int64")
     keep = [c for c in df.columns if c not in extra]
     return pd.concat([df[keep], pd.DataFrame(extra)], axis=1)
@@ -364,21 +408,42 @@ class _Locator:
     order: dict[str, int]
     findings: list[tuple[tuple[Any, ...], Finding]] = field(default_factory=list)
 
-    def add(self, sheet: spec.Sheet, row: pd.Series | None, file_id: str, code: str, rule: str,
-            value: Any, message: str, section: Any = None) -> None:
+    def add(
+        self,
+        sheet: spec.Sheet,
+        row: pd.Series | None,
+        file_id: str,
+        code: str,
+        rule: str,
+        value: Any,
+        message: str,
+        section: Any = None,
+    ) -> None:
         excel_row = None
         if row is not None and sheet is not spec.INFO and "row" in row.index and pd.notna(row["row"]):
             excel_row = int(row["row"])
         cell = self.batch.cell(file_id, sheet.name, code, excel_row) if code else ""
         sec = spec.SECTION_CODES.get(section) if isinstance(section, str) else None
         finding = Finding(
-            file_id=file_id, file_name=self.batch.file_name(file_id), sheet=sheet.name, cell=cell,
-            rule=rule, severity="error", value=_show(value), message=message,
-            school_code=self.school_codes.get(file_id), section=sec,
+            file_id=file_id,
+            file_name=self.batch.file_name(file_id),
+            sheet=sheet.name,
+            cell=cell,
+            rule=rule,
+            severity="error",
+            value=_show(value),
+            message=message,
+            school_code=self.school_codes.get(file_id),
+            section=sec,
         )
         codes = sheet.codes
-        key = (self.order.get(file_id, len(self.order)), spec.SHEETS.index(sheet), excel_row or 0,
-               codes.index(code) if code in codes else -1, rule)
+        key = (
+            self.order.get(file_id, len(self.order)),
+            spec.SHEETS.index(sheet),
+            excel_row or 0,
+            codes.index(code) if code in codes else -1,
+            rule,
+        )
         self.findings.append((key, finding))
 
 
@@ -389,8 +454,9 @@ def _data_message(sheet: spec.Sheet, meta: dict[str, Any], row: pd.Series) -> tu
     raw_label = f.label
     if rule == "subcount.exceeds_total":
         total = sheet.by_code(meta["total"])
-        msg = data_message(rule, label=raw_label, value=_show(value), total_label=total.label,
-                           total=_show(row[total.code]))
+        msg = data_message(
+            rule, label=raw_label, value=_show(value), total_label=total.label, total=_show(row[total.code])
+        )
     elif rule == "enum.unknown":
         msg = data_message(rule, label=raw_label, value=_show(value), choices="、".join(f.choices))
     elif rule == "period.mismatch":
@@ -402,8 +468,9 @@ def _data_message(sheet: spec.Sheet, meta: dict[str, Any], row: pd.Series) -> tu
     elif rule == "section.not_allowed":
         school_type = str(row[SCHOOL_TYPE])
         allowed = _allowed_sections(school_type, f.choices)
-        msg = data_message(rule, label=raw_label, value=_show(value), school_type=school_type,
-                           allowed="、".join(allowed))
+        msg = data_message(
+            rule, label=raw_label, value=_show(value), school_type=school_type, allowed="、".join(allowed)
+        )
     else:
         msg = data_message(rule, label=raw_label, value=_show(value))
     return msg, value
@@ -421,18 +488,24 @@ def _missing_rows(batch: ReturnBatch, info: pd.DataFrame, loc: _Locator) -> None
     for fid, school_type in zip(info["file_id"].astype("str"), types, strict=True):
         if fid not in class_sections:
             if (fid, spec.CLASSES.name) not in reported:
-                loc.add(spec.CLASSES, None, fid, "", "classes.missing", None,
-                        data_message("classes.missing"))
+                loc.add(spec.CLASSES, None, fid, "", "classes.missing", None, data_message("classes.missing"))
             continue
         if (fid, spec.TEACHERS.name) in reported:
             continue
-        allowed = spec.TYPE_SECTIONS.get(school_type, spec.SECTIONS) if isinstance(school_type, str) \
-            else spec.SECTIONS
+        allowed = spec.TYPE_SECTIONS.get(school_type, spec.SECTIONS) if isinstance(school_type, str) else spec.SECTIONS
         have = teacher_sections.get(fid, set())
         for section in spec.SECTIONS:
             if section in class_sections[fid] and section in allowed and section not in have:
-                loc.add(spec.TEACHERS, None, fid, "", "teachers.missing", None,
-                        data_message("teachers.missing", section=section), section=section)
+                loc.add(
+                    spec.TEACHERS,
+                    None,
+                    fid,
+                    "",
+                    "teachers.missing",
+                    None,
+                    data_message("teachers.missing", section=section),
+                    section=section,
+                )
 
 
 def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
@@ -447,8 +520,11 @@ def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
     if "school_code" in info.columns:
         for fid, code in zip(info["file_id"], _text_column(info["school_code"]), strict=True):
             school_codes[fid] = code if isinstance(code, str) else None
-    school_types = (info.drop_duplicates("file_id").set_index("file_id")["school_type"]
-                    if "school_type" in info.columns else pd.Series(dtype="str"))
+    school_types = (
+        info.drop_duplicates("file_id").set_index("file_id")["school_type"]
+        if "school_type" in info.columns
+        else pd.Series(dtype="str")
+    )
     order = {fid: i for i, fid in enumerate(info["file_id"])}
     for f in batch.files:
         order.setdefault(f.file_id, len(order))
@@ -470,8 +546,16 @@ def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
             for pos in positions:
                 row = df.iloc[pos]
                 msg, value = _data_message(sheet, meta, row)
-                loc.add(sheet, row, str(row["file_id"]), meta["column"], meta["rule"], value, msg,
-                        section=row.get("section") if sheet is not spec.INFO else None)
+                loc.add(
+                    sheet,
+                    row,
+                    str(row["file_id"]),
+                    meta["column"],
+                    meta["rule"],
+                    value,
+                    msg,
+                    section=row.get("section") if sheet is not spec.INFO else None,
+                )
     if not info.empty:
         _missing_rows(batch, info, loc)
     return [f for _, f in sorted(loc.findings, key=lambda kf: kf[0])]
@@ -499,8 +583,9 @@ def _lookup(frames: Iterable[pd.DataFrame], column: str) -> dict[str, Any]:
     return out
 
 
-def check_policy(period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame,
-                 schools: pd.DataFrame) -> list[Finding]:
+def check_policy(
+    period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame, schools: pd.DataFrame
+) -> list[Finding]:
     """Policy violations (never rejections) of the value rules in force for the period.
 
     ``units``: file_id, file_name, school_code, section (primary/junior), indicator_code, value.
@@ -522,8 +607,9 @@ def check_policy(period: str, rules: list[Rule], units: pd.DataFrame, classes: p
             continue
         df = df.reset_index(drop=True)
         column = "value" if name == "units" else "students"
-        prepared = df.assign(**{column: pd.to_numeric(df[column], errors="coerce").astype("float64"),
-                                POS: range(len(df))})
+        prepared = df.assign(
+            **{column: pd.to_numeric(df[column], errors="coerce").astype("float64"), POS: range(len(df))}
+        )
         index = [c for c in ("file_id", "sheet", "row") if c in df.columns] + [POS]
         for meta, positions in engine.validate(f"policy_{name}", prepared, suites[name], index):
             for pos in positions:
@@ -532,8 +618,9 @@ def check_policy(period: str, rules: list[Rule], units: pd.DataFrame, classes: p
     return [f for _, f in out]
 
 
-def _violation(frame: str, meta: dict[str, Any], row: pd.Series, names: dict[str, Any],
-               codes: dict[str, Any]) -> tuple[tuple[Any, ...], Finding]:
+def _violation(
+    frame: str, meta: dict[str, Any], row: pd.Series, names: dict[str, Any], codes: dict[str, Any]
+) -> tuple[tuple[Any, ...], Finding]:
     fid = str(row["file_id"])
     threshold = float(meta["threshold"])
     value = float(row[meta["column"]])
@@ -545,8 +632,13 @@ def _violation(frame: str, meta: dict[str, Any], row: pd.Series, names: dict[str
     exceeds = comparator in ("le", "lt")
     if frame == "units":
         section = str(row["section"])
-        msg = policy_message(f"value.{comparator}", section=spec.SECTION_LABELS.get(section, ""),
-                             indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th)
+        msg = policy_message(
+            f"value.{comparator}",
+            section=spec.SECTION_LABELS.get(section, ""),
+            indicator=INDICATOR_NAMES.get(code, code),
+            value=shown,
+            threshold=th,
+        )
     elif frame == "classes":
         label = str(row["section"])
         section = spec.SECTION_CODES.get(label)
@@ -554,19 +646,39 @@ def _violation(frame: str, meta: dict[str, Any], row: pd.Series, names: dict[str
         cell = str(row["cell"]) if "cell" in row.index and isinstance(row["cell"], str) else ""
         name = "".join(_show(row.get(c)) for c in ("grade", "class_name"))
         klass = f"班级「{name}」" if name else f"第 {_show(row.get('row'))} 行的班级"
-        msg = (policy_message("G5", section=label, klass=klass, value=shown, threshold=th) if exceeds
-               else policy_message(f"value.{comparator}", section=label,
-                                   indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th))
+        msg = (
+            policy_message("G5", section=label, klass=klass, value=shown, threshold=th)
+            if exceeds
+            else policy_message(
+                f"value.{comparator}",
+                section=label,
+                indicator=INDICATOR_NAMES.get(code, code),
+                value=shown,
+                threshold=th,
+            )
+        )
     else:
         school_type = _show(row.get("school_type"))
-        msg = (policy_message("G4", school_type=school_type, value=shown, threshold=th) if exceeds
-               else policy_message(f"value.{comparator}", section="",
-                                   indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th))
+        msg = (
+            policy_message("G4", school_type=school_type, value=shown, threshold=th)
+            if exceeds
+            else policy_message(
+                f"value.{comparator}", section="", indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th
+            )
+        )
     file_name = row["file_name"] if isinstance(row.get("file_name"), str) else names.get(fid, fid)
     school_code = row["school_code"] if isinstance(row.get("school_code"), str) else codes.get(fid)
     finding = Finding(
-        file_id=fid, file_name=file_name, sheet=sheet, cell=cell, rule=code, severity="violation",
-        value=shown, message=msg, school_code=school_code, section=section,
+        file_id=fid,
+        file_name=file_name,
+        sheet=sheet,
+        cell=cell,
+        rule=code,
+        severity="violation",
+        value=shown,
+        message=msg,
+        school_code=school_code,
+        section=section,
     )
     excel_row = int(row["row"]) if "row" in row.index and pd.notna(row["row"]) else 0
     return (file_name, fid, frame, code, section or "", excel_row), finding

@@ -29,7 +29,15 @@ class Finding:
 
 
 FINDING_COLUMNS = [
-    "file_id", "file_name", "school_code", "section", "sheet", "cell", "rule", "severity", "value",
+    "file_id",
+    "file_name",
+    "school_code",
+    "section",
+    "sheet",
+    "cell",
+    "rule",
+    "severity",
+    "value",
     "message",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -95,7 +96,7 @@ def check_overlaps(rules: list[Rule]) -> None:
         by_key.setdefault(_key(r), []).append(r)
     for key, rs in by_key.items():
         rs.sort(key=lambda r: r.valid_from)
-        for a, b in zip(rs, rs[1:], strict=False):
+        for a, b in itertools.pairwise(rs):
             if a.valid_to is None or a.valid_to > b.valid_from:
                 raise ConfigError(
                     f"政策规则 {key} 的有效期重叠：{a.valid_from}–{a.valid_to} 与 {b.valid_from}–{b.valid_to}",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,3 +53,10 @@ def load_settings(**overrides: object) -> Settings:
         env["county"] = v
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(env)
+
+
+def previous_period(today: date | None = None) -> str:
+    """The month before ``today`` in Beijing time: what a scheduled run on the 5th processes."""
+    now = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    y, m = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{y:04d}-{m:02d}"

@@ -92,14 +92,11 @@ def _svg_open(width: int, height: int, title: str) -> list[str]:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" class="chart">',
         f"<title>{escape(title)}</title>",
-        f'<text x="{MARGIN_LEFT}" y="20" class="chart-title" font-size="14" font-weight="600">'
-        f"{escape(title)}</text>",
+        f'<text x="{MARGIN_LEFT}" y="20" class="chart-title" font-size="14" font-weight="600">{escape(title)}</text>',
     ]
 
 
-def cv_bar_chart(
-    title: str, bars: Sequence[CvBar], limit: float, *, width: int = 560, height: int = 300
-) -> str:
+def cv_bar_chart(title: str, bars: Sequence[CvBar], limit: float, *, width: int = 560, height: int = 300) -> str:
     """Bars of the CV per indicator, green when within the limit, red when not; limit as a line.
 
     The y axis runs from 0 (bottom of the plot) to the last nice tick at or above

@@ -346,9 +346,7 @@ def _thresholds(ind: pd.DataFrame) -> dict[str, dict[str, tuple[float | None, fl
     return out
 
 
-def _verdict(
-    units: list[Unit], cv: list[CvRow], summary: Mapping[str, object]
-) -> tuple[bool | None, str, list[str]]:
+def _verdict(units: list[Unit], cv: list[CvRow], summary: Mapping[str, object]) -> tuple[bool | None, str, list[str]]:
     """The county verdict: every school unit passes the school rule and every CV is within its limit."""
     failing = [u for u in units if u.passes is False]
     over = [r for r in cv if r.meets is False]
@@ -357,8 +355,7 @@ def _verdict(
         reasons.append(f"{len(failing)} 个学校单元未达到“至少6项达标、其余1项不低于标准85%”的要求")
     if over:
         reasons.append(
-            "差异系数超标："
-            + "、".join(f"{_section_label(r.section)}{r.code}（{_fmt(r.cv, 3)}）" for r in over)
+            "差异系数超标：" + "、".join(f"{_section_label(r.section)}{r.code}（{_fmt(r.cv, 3)}）" for r in over)
         )
     undecided = [u for u in units if u.passes is None]
     if undecided:
@@ -604,9 +601,7 @@ def _sheet_issues(ws: Worksheet, report: Report) -> None:
         ]
         for r in df.itertuples(index=False)
     ]
-    _write_table(
-        ws, ["文件名", "学校标识码", "工作表", "单元格", "规则", "严重程度", "说明"], rows, max_width=80
-    )
+    _write_table(ws, ["文件名", "学校标识码", "工作表", "单元格", "规则", "严重程度", "说明"], rows, max_width=80)
     for i in range(2, len(rows) + 2):
         ws.cell(row=i, column=7).alignment = Alignment(wrap_text=True, vertical="top")
 

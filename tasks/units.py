@@ -22,8 +22,20 @@ TEACHER_CODES = [c for c in TEACHERS.codes if c != "section"]
 FACILITY_CODES = [c for c in FACILITIES.codes if c != "section"]
 
 UNIT_COLUMNS = [
-    "period", "school_code", "section", "students", "classes", *TEACHER_CODES, *FACILITY_CODES,
-    "shared_share", "senior_students", "is_unit", "in_cv", "scope_note", "file_id", "source_sheet",
+    "period",
+    "school_code",
+    "section",
+    "students",
+    "classes",
+    *TEACHER_CODES,
+    *FACILITY_CODES,
+    "shared_share",
+    "senior_students",
+    "is_unit",
+    "in_cv",
+    "scope_note",
+    "file_id",
+    "source_sheet",
     "source_row",
 ]
 
@@ -66,7 +78,7 @@ def _sum_by_section(frame: pd.DataFrame, codes: list[str]) -> dict[tuple[str, st
     f = f.assign(_sec=f["section"].map(SECTION_CODES))
     grouped = f.groupby(["file_id", "_sec"], sort=False)[codes].sum(min_count=1)
     for key, row in grouped.iterrows():
-        out[key] = {c: float(row[c]) for c in codes}  # type: ignore[index]
+        out[key] = {c: float(row[c]) for c in codes}
     return out
 
 
@@ -86,8 +98,10 @@ def build_units(
     """
     students = (
         classes.assign(_sec=classes["section"].map(SECTION_CODES))
-        .groupby(["file_id", "_sec"])["students"].agg(["sum", "count"])
-        if not classes.empty else pd.DataFrame(columns=["sum", "count"])
+        .groupby(["file_id", "_sec"])["students"]
+        .agg(["sum", "count"])
+        if not classes.empty
+        else pd.DataFrame(columns=["sum", "count"])
     )
     teach = _sum_by_section(teachers, TEACHER_CODES)
     fac = _sum_by_section(facilities, FACILITY_CODES)
@@ -95,10 +109,13 @@ def build_units(
     rows: list[dict[str, object]] = []
     for rec in info.to_dict("records"):
         fid = str(rec["file_id"])
-        n = {s: float(students.loc[(fid, s), "sum"]) if (fid, s) in students.index else 0.0
-             for s in ("primary", "junior")}
-        n_classes = {s: int(students.loc[(fid, s), "count"]) if (fid, s) in students.index else 0
-                     for s in ("primary", "junior")}
+        n = {
+            s: float(students.loc[(fid, s), "sum"]) if (fid, s) in students.index else 0.0
+            for s in ("primary", "junior")
+        }
+        n_classes = {
+            s: int(students.loc[(fid, s), "count"]) if (fid, s) in students.index else 0 for s in ("primary", "junior")
+        }
         senior = _num(rec.get("senior_students"))
         shares = shared_shares(n["primary"], n["junior"], senior)
         shared = fac.get((fid, "shared"), {})
@@ -119,22 +136,38 @@ def build_units(
                 measures[code] = t.get(code, math.nan)
             note = ""
             is_unit = True
-            if is_tp and choices.teaching_point_policy == "exclude_under_50" and \
-                    total_students < choices.teaching_point_min_students:
+            if (
+                is_tp
+                and choices.teaching_point_policy == "exclude_under_50"
+                and total_students < choices.teaching_point_min_students
+            ):
                 is_unit = False
-                note = f"教学点在校生 {total_students:g} 人，少于 {choices.teaching_point_min_students} 人，不参与指标和差异系数"
+                note = (
+                    f"教学点在校生 {total_students:g} 人，少于 {choices.teaching_point_min_students} 人，"
+                    "不参与指标和差异系数"
+                )
             in_cv = is_unit and (not private or choices.private_in_cv)
             if is_unit and private and not choices.private_in_cv:
                 note = "民办学校：按学校达标规则评价，不计入差异系数"
-            rows.append({
-                "period": period, "school_code": rec["school_code"], "section": section,
-                "students": n[section], "classes": n_classes[section], **measures,
-                "shared_share": shares[section] if shared else 0.0,
-                "senior_students": senior if senior else math.nan,
-                "is_unit": is_unit, "in_cv": in_cv, "scope_note": note, "file_id": fid,
-                "source_sheet": "班级学生/教师/办学条件", "source_row": None,
-                "_parent": rec.get("parent_school_code") if is_tp else None,
-            })
+            rows.append(
+                {
+                    "period": period,
+                    "school_code": rec["school_code"],
+                    "section": section,
+                    "students": n[section],
+                    "classes": n_classes[section],
+                    **measures,
+                    "shared_share": shares[section] if shared else 0.0,
+                    "senior_students": senior if senior else math.nan,
+                    "is_unit": is_unit,
+                    "in_cv": in_cv,
+                    "scope_note": note,
+                    "file_id": fid,
+                    "source_sheet": "班级学生/教师/办学条件",
+                    "source_row": None,
+                    "_parent": rec.get("parent_school_code") if is_tp else None,
+                }
+            )
     units = pd.DataFrame(rows, columns=[*UNIT_COLUMNS, "_parent"])
     if choices.teaching_point_policy == "merge":
         units = _merge_teaching_points(units)
@@ -153,7 +186,8 @@ def _merge_teaching_points(units: pd.DataFrame) -> pd.DataFrame:
         p = parent[0]
         for code in add_codes:
             units.loc[p, code] = (0 if pd.isna(units.loc[p, code]) else units.loc[p, code]) + (
-                0 if pd.isna(tp[code]) else tp[code])
+                0 if pd.isna(tp[code]) else tp[code]
+            )
         units.loc[idx, ["is_unit", "in_cv"]] = False
         units.loc[idx, "scope_note"] = f"教学点：并入所属学校 {tp['_parent']} 计算"
     return units

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 PG_URL = os.environ.get("JUNHENG_TEST_PG_URL", "")
 

@@ -18,7 +18,11 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # Views the analyst contract exposes, built from sql/staging and sql/marts (file name = view name).
 STAGING_VIEWS = ("stg_unit_resource",)
 MART_VIEWS = (
-    "school_indicators", "school_compliance", "county_cv", "return_status", "validation_issues",
+    "school_indicators",
+    "school_compliance",
+    "county_cv",
+    "return_status",
+    "validation_issues",
     "school_units",
 )
 
@@ -117,5 +121,3 @@ def connected(url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-
-

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from junheng.policy import INDICATOR_NAMES, Rule, period_start
@@ -22,30 +21,49 @@ def sync_reference(conn: Connection, period: str, rules: list[Rule] | tuple[Rule
     """dim_period for the period; dim_section, dim_indicator and dim_threshold from the policy."""
     start = period_start(period)
     conn.execute(s.dim_period.delete().where(s.dim_period.c.period == period))
-    conn.execute(s.dim_period.insert().values(period=period, period_start=start, year=start.year,
-                                              month=start.month))
+    conn.execute(s.dim_period.insert().values(period=period, period_start=start, year=start.year, month=start.month))
     conn.execute(s.dim_section.delete())
-    conn.execute(s.dim_section.insert(), [{"section": code, "section_zh": zh}
-                                          for code, zh in SECTION_LABELS.items() if code != "shared"])
+    conn.execute(
+        s.dim_section.insert(),
+        [{"section": code, "section_zh": zh} for code, zh in SECTION_LABELS.items() if code != "shared"],
+    )
     conn.execute(s.dim_indicator.delete())
     indicators = {r.code: r for r in rules if r.code in INDICATOR_NAMES}
-    conn.execute(s.dim_indicator.insert(), [
-        {"indicator_code": code, "part": "资源配置" if code.startswith("R") else "政府保障程度",
-         "name_zh": INDICATOR_NAMES[code], "unit": r.unit}
-        for code, r in sorted(indicators.items())
-    ])
+    conn.execute(
+        s.dim_indicator.insert(),
+        [
+            {
+                "indicator_code": code,
+                "part": "资源配置" if code.startswith("R") else "政府保障程度",
+                "name_zh": INDICATOR_NAMES[code],
+                "unit": r.unit,
+            }
+            for code, r in sorted(indicators.items())
+        ],
+    )
     conn.execute(s.dim_threshold.delete())
-    conn.execute(s.dim_threshold.insert(), [
-        {"indicator_code": r.code, "measure": r.measure, "scope": r.scope, "section": r.section,
-         "school_types": ",".join(r.school_types) or None, "comparator": r.comparator,
-         "value": r.value, "unit": r.unit, "source": r.source, "valid_from": r.valid_from,
-         "valid_to": r.valid_to}
-        for r in rules
-    ])
+    conn.execute(
+        s.dim_threshold.insert(),
+        [
+            {
+                "indicator_code": r.code,
+                "measure": r.measure,
+                "scope": r.scope,
+                "section": r.section,
+                "school_types": ",".join(r.school_types) or None,
+                "comparator": r.comparator,
+                "value": r.value,
+                "unit": r.unit,
+                "source": r.source,
+                "valid_from": r.valid_from,
+                "valid_to": r.valid_to,
+            }
+            for r in rules
+        ],
+    )
 
 
-def _with_school(frame: pd.DataFrame, info: pd.DataFrame, period: str, loaded_at: datetime,
-                 sheet: str) -> pd.DataFrame:
+def _with_school(frame: pd.DataFrame, info: pd.DataFrame, period: str, loaded_at: datetime, sheet: str) -> pd.DataFrame:
     """Add period, school_code, section code and lineage columns to a reader frame."""
     codes = info.set_index("file_id")["school_code"]
     out = frame.copy()
@@ -85,8 +103,17 @@ def replace_school_slices(
 
 def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_at: datetime) -> None:
     """SCD type 2: a new version when a school's attributes change; same-period reloads update in place."""
-    attrs = ["school_name", "school_type", "township", "urban_rural", "is_boarding", "ownership",
-             "is_teaching_point", "parent_school_code", "founded_year"]
+    attrs = [
+        "school_name",
+        "school_type",
+        "township",
+        "urban_rural",
+        "is_boarding",
+        "ownership",
+        "is_teaching_point",
+        "parent_school_code",
+        "founded_year",
+    ]
     current = query_frame(conn, "SELECT * FROM core.dim_school WHERE is_current")
     current = current.set_index("school_code") if not current.empty else current
     t = s.dim_school
@@ -96,26 +123,36 @@ def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_
         row["is_boarding"] = row["is_boarding"] == "是"
         row["is_teaching_point"] = row["is_teaching_point"] == "是"
         fy = row["founded_year"]
-        row["founded_year"] = None if fy is None or pd.isna(fy) else int(fy)  # type: ignore[call-overload]
+        row["founded_year"] = None if fy is None or pd.isna(fy) else int(fy)
         for k, v in row.items():
             if isinstance(v, float) and pd.isna(v):
                 row[k] = None
         if not current.empty and code in current.index:
             cur = current.loc[code]
-            same = all((cur[a] is None or pd.isna(cur[a])) and row[a] is None or cur[a] == row[a]
-                       for a in attrs)
+            same = all(((cur[a] is None or pd.isna(cur[a])) and row[a] is None) or cur[a] == row[a] for a in attrs)
             if same:
                 continue
             if cur["valid_from"] >= period:
                 # A correction of the same (or a later) period: overwrite the version in place.
-                conn.execute(t.update().where(t.c.school_sk == cur["school_sk"]).values(
-                    **row, file_id=rec["file_id"], loaded_at=loaded_at))
+                conn.execute(
+                    t.update()
+                    .where(t.c.school_sk == cur["school_sk"])
+                    .values(**row, file_id=rec["file_id"], loaded_at=loaded_at)
+                )
                 continue
-            conn.execute(t.update().where(t.c.school_sk == cur["school_sk"]).values(
-                valid_to=period, is_current=False))
-        conn.execute(t.insert().values(
-            school_sk=f"{code}@{period}", school_code=code, **row, valid_from=period, valid_to=None,
-            is_current=True, file_id=rec["file_id"], loaded_at=loaded_at))
+            conn.execute(t.update().where(t.c.school_sk == cur["school_sk"]).values(valid_to=period, is_current=False))
+        conn.execute(
+            t.insert().values(
+                school_sk=f"{code}@{period}",
+                school_code=code,
+                **row,
+                valid_from=period,
+                valid_to=None,
+                is_current=True,
+                file_id=rec["file_id"],
+                loaded_at=loaded_at,
+            )
+        )
 
 
 def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
@@ -127,24 +164,29 @@ def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
     bulk_insert(conn, t, files)
     winners = files[files["status"] == "loaded"]
     for rec in winners[["school_code", "file_id"]].to_dict("records"):
-        conn.execute(t.update().where(
-            t.c.period == period, t.c.school_code == rec["school_code"], t.c.file_id != rec["file_id"],
-            t.c.status.in_(["loaded", "rejected"]),
-        ).values(status="superseded"))
+        conn.execute(
+            t.update()
+            .where(
+                t.c.period == period,
+                t.c.school_code == rec["school_code"],
+                t.c.file_id != rec["file_id"],
+                t.c.status.in_(["loaded", "rejected"]),
+            )
+            .values(status="superseded")
+        )
 
 
-def record_findings(conn: Connection, period: str, file_ids: list[str], findings: pd.DataFrame,
-                    created_at: datetime, run_id: str) -> None:
+def record_findings(
+    conn: Connection, period: str, file_ids: list[str], findings: pd.DataFrame, created_at: datetime, run_id: str
+) -> None:
     """Replace the findings of the run's files for the period (data errors, warnings, info)."""
     t = s.validation_issue
-    conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(file_ids),
-                                  t.c.severity != "violation"))
+    conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(file_ids), t.c.severity != "violation"))
     rows = findings[findings["severity"] != "violation"]
     bulk_insert(conn, t, rows.assign(period=period, created_at=created_at, run_id=run_id))
 
 
-def record_violations(conn: Connection, period: str, findings: pd.DataFrame, created_at: datetime,
-                      run_id: str) -> None:
+def record_violations(conn: Connection, period: str, findings: pd.DataFrame, created_at: datetime, run_id: str) -> None:
     """Replace every policy violation of the period (they are recomputed for all loaded schools)."""
     t = s.validation_issue
     conn.execute(t.delete().where(t.c.period == period, t.c.severity == "violation"))
@@ -165,5 +207,3 @@ def read_marts(conn: Connection, period: str) -> dict[str, pd.DataFrame]:
         name: query_frame(conn, f"SELECT * FROM mart.{name} WHERE period = :period", {"period": period})
         for name in MART_VIEWS
     }
-
-

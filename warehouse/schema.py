@@ -26,7 +26,7 @@ metadata = MetaData()
 SCHEMAS = ("raw", "core", "mart", "audit")
 
 
-def _lineage() -> list[Column]:  # type: ignore[type-arg]
+def _lineage() -> list[Column]:
     """Every fact row knows its source: file hash, sheet, row and load time."""
     return [
         Column("file_id", String(64), nullable=False),
@@ -38,7 +38,8 @@ def _lineage() -> list[Column]:  # type: ignore[type-arg]
 
 # ---------------------------------------------------------------- audit
 ingest_file = Table(
-    "ingest_file", metadata,
+    "ingest_file",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("file_id", String(64), nullable=False),
     Column("file_name", Text, nullable=False),
@@ -58,7 +59,8 @@ ingest_file = Table(
 )
 
 validation_issue = Table(
-    "validation_issue", metadata,
+    "validation_issue",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("file_id", String(64), nullable=False),
     Column("file_name", Text, nullable=False),
@@ -76,7 +78,8 @@ validation_issue = Table(
 )
 
 run_log = Table(
-    "run", metadata,
+    "run",
+    metadata,
     Column("run_id", String(36), primary_key=True),
     Column("period", String(7), nullable=False),
     Column("started_at", DateTime, nullable=False),
@@ -90,7 +93,8 @@ run_log = Table(
 
 # ---------------------------------------------------------------- raw (the loaded rows, as read)
 raw_school_info = Table(
-    "school_info", metadata,
+    "school_info",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("school_name", Text),
@@ -110,7 +114,8 @@ raw_school_info = Table(
 )
 
 raw_facility = Table(
-    "facility", metadata,
+    "facility",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),  # primary | junior | shared
@@ -124,7 +129,8 @@ raw_facility = Table(
 )
 
 raw_room = Table(
-    "special_room", metadata,
+    "special_room",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -136,7 +142,8 @@ raw_room = Table(
 )
 
 raw_quality = Table(
-    "quality", metadata,
+    "quality",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -151,7 +158,8 @@ raw_quality = Table(
 
 # ---------------------------------------------------------------- core: dimensions
 dim_school = Table(
-    "dim_school", metadata,
+    "dim_school",
+    metadata,
     Column("school_sk", String(20), primary_key=True),  # school_code + '@' + valid_from period
     Column("school_code", String(10), nullable=False),
     Column("school_name", Text, nullable=False),
@@ -172,7 +180,8 @@ dim_school = Table(
 )
 
 dim_period = Table(
-    "dim_period", metadata,
+    "dim_period",
+    metadata,
     Column("period", String(7), primary_key=True),
     Column("period_start", Date, nullable=False),
     Column("year", Integer, nullable=False),
@@ -181,14 +190,16 @@ dim_period = Table(
 )
 
 dim_section = Table(
-    "dim_section", metadata,
+    "dim_section",
+    metadata,
     Column("section", String(8), primary_key=True),
     Column("section_zh", Text, nullable=False),
     schema="core",
 )
 
 dim_indicator = Table(
-    "dim_indicator", metadata,
+    "dim_indicator",
+    metadata,
     Column("indicator_code", String(16), primary_key=True),
     Column("part", Text, nullable=False),
     Column("name_zh", Text, nullable=False),
@@ -197,7 +208,8 @@ dim_indicator = Table(
 )
 
 dim_threshold = Table(
-    "dim_threshold", metadata,
+    "dim_threshold",
+    metadata,
     Column("indicator_code", String(16), nullable=False),
     Column("measure", String(8), nullable=False),
     Column("scope", String(16), nullable=False),
@@ -215,7 +227,8 @@ dim_threshold = Table(
 # ---------------------------------------------------------------- core: facts
 # grain: one row per school, section (primary | junior) and period; shared resources apportioned.
 fct_school_section = Table(
-    "fct_school_section", metadata,
+    "fct_school_section",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -248,7 +261,8 @@ fct_school_section = Table(
 
 # grain: one row per class (school, period, section, grade, class name, source row).
 fct_class = Table(
-    "fct_class", metadata,
+    "fct_class",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -257,13 +271,15 @@ fct_class = Table(
     Column("students", Double, nullable=False),
     Column("migrant_students", Double),
     Column("disabled_students", Double),
+    Column("students_cell", Text),  # A1 cell of 学生数, so class-size findings point at it
     *_lineage(),
     schema="core",
 )
 
 # grain: one row per school unit (school, section), indicator and period.
 fct_school_indicator = Table(
-    "fct_school_indicator", metadata,
+    "fct_school_indicator",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -283,7 +299,8 @@ fct_school_indicator = Table(
 
 # grain: one row per school unit (school, section) and period.
 fct_school_compliance = Table(
-    "fct_school_compliance", metadata,
+    "fct_school_compliance",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -298,7 +315,8 @@ fct_school_compliance = Table(
 
 # grain: one row per county, period, section and indicator.
 fct_county_indicator = Table(
-    "fct_county_indicator", metadata,
+    "fct_county_indicator",
+    metadata,
     Column("period", String(7), nullable=False),
     Column("section", String(8), nullable=False),
     Column("indicator_code", String(16), nullable=False),

@@ -17,18 +17,36 @@ PERIOD = "2026-10"
 
 # A unit of P = 100 meeting every primary and junior threshold comfortably.
 GOOD = {
-    "teachers_above_required_degree": 10.0, "backbone_teachers": 2.0, "pe_teachers": 1.0,
-    "music_teachers": 1.0, "art_teachers": 1.0, "teaching_aux_area_m2": 800.0,
-    "indoor_sports_area_m2": 100.0, "sports_ground_area_m2": 1100.0, "equipment_value_yuan": 300000.0,
+    "teachers_above_required_degree": 10.0,
+    "backbone_teachers": 2.0,
+    "pe_teachers": 1.0,
+    "music_teachers": 1.0,
+    "art_teachers": 1.0,
+    "teaching_aux_area_m2": 800.0,
+    "indoor_sports_area_m2": 100.0,
+    "sports_ground_area_m2": 1100.0,
+    "equipment_value_yuan": 300000.0,
     "multimedia_classrooms": 3.0,
 }
 
 
 def unit(code: str, students: float, section: str = "primary", in_cv: bool = True, **measures: float) -> dict:
     return {
-        "period": PERIOD, "school_code": code, "section": section, "students": students, "classes": 3,
-        **GOOD, **measures, "shared_share": 0.0, "is_unit": True, "in_cv": in_cv, "scope_note": "",
-        "file_id": code.ljust(64, "0"), "source_sheet": "x", "source_row": None, "loaded_at": NOW,
+        "period": PERIOD,
+        "school_code": code,
+        "section": section,
+        "students": students,
+        "classes": 3,
+        **GOOD,
+        **measures,
+        "shared_share": 0.0,
+        "is_unit": True,
+        "in_cv": in_cv,
+        "scope_note": "",
+        "file_id": code.ljust(64, "0"),
+        "source_sheet": "x",
+        "source_row": None,
+        "loaded_at": NOW,
     }
 
 
@@ -52,8 +70,10 @@ EXAMPLE_A = [279, 137, 935, 160, 402]
 
 def example_rows() -> list[dict]:
     # R4 = (teaching_aux − indoor) / P, so teaching_aux = A and indoor = 0 gives X_i = A_i / P_i.
-    return [unit(f"37083000{i:02d}", p, teaching_aux_area_m2=a, indoor_sports_area_m2=0.0)
-            for i, (p, a) in enumerate(zip(EXAMPLE_P, EXAMPLE_A, strict=True))]
+    return [
+        unit(f"37083000{i:02d}", p, teaching_aux_area_m2=a, indoor_sports_area_m2=0.0)
+        for i, (p, a) in enumerate(zip(EXAMPLE_P, EXAMPLE_A, strict=True))
+    ]
 
 
 def test_weighted_cv_matches_worked_example(warehouse_url: str) -> None:
@@ -85,10 +105,20 @@ def test_indicator_formulas_and_threshold_boundaries(warehouse_url: str) -> None
     rows = [
         # R1 exactly 4.2 (21 / 500 × 100) meets; R4 = (3000 − 500)/500 = 5.0; R5 = (3000 + 500)/500 = 7.0
         # R6 = 12 万元 stored as 120000 元 / 500 = 240 (far below 2000); R7 = 11/500×100 = 2.2.
-        unit("3708300001", 500, teachers_above_required_degree=21.0, teaching_aux_area_m2=3000.0,
-             indoor_sports_area_m2=500.0, sports_ground_area_m2=3000.0, equipment_value_yuan=120000.0,
-             multimedia_classrooms=11.0, backbone_teachers=5.0, pe_teachers=2.0, music_teachers=1.0,
-             art_teachers=1.0),
+        unit(
+            "3708300001",
+            500,
+            teachers_above_required_degree=21.0,
+            teaching_aux_area_m2=3000.0,
+            indoor_sports_area_m2=500.0,
+            sports_ground_area_m2=3000.0,
+            equipment_value_yuan=120000.0,
+            multimedia_classrooms=11.0,
+            backbone_teachers=5.0,
+            pe_teachers=2.0,
+            music_teachers=1.0,
+            art_teachers=1.0,
+        ),
         # junior, P = 100: R1 = 5.2 < 5.3 but above its floor 4.505
         unit("3708300002", 100, section="junior", teachers_above_required_degree=5.2),
     ]
@@ -121,8 +151,9 @@ def test_school_rule_85_percent_floor(warehouse_url: str, r6_resource: float, pa
 
 
 def test_two_misses_fail_even_above_floor(warehouse_url: str) -> None:
-    marts = load_units(warehouse_url, [unit("3708300001", 100, equipment_value_yuan=190000.0,
-                                            multimedia_classrooms=2.2)])
+    marts = load_units(
+        warehouse_url, [unit("3708300001", 100, equipment_value_yuan=190000.0, multimedia_classrooms=2.2)]
+    )
     comp = marts["school_compliance"].iloc[0]
     assert int(comp["indicators_met"]) == 5 and not bool(comp["passes"])
 

@@ -22,31 +22,77 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 CLEAN: dict[str, Any] = {
     "info": {
-        "school_code": "3701000001", "school_name": "城关一小", "school_type": "小学",
-        "township": "城关镇", "urban_rural": "城区", "is_boarding": "否", "ownership": "公办",
-        "is_teaching_point": "否", "parent_school_code": None, "founded_year": 1950,
-        "senior_students": None, "period": PERIOD, "reporter": "张三", "submitted_on": "2026-10-08",
+        "school_code": "3701000001",
+        "school_name": "城关一小",
+        "school_type": "小学",
+        "township": "城关镇",
+        "urban_rural": "城区",
+        "is_boarding": "否",
+        "ownership": "公办",
+        "is_teaching_point": "否",
+        "parent_school_code": None,
+        "founded_year": 1950,
+        "senior_students": None,
+        "period": PERIOD,
+        "reporter": "张三",
+        "submitted_on": "2026-10-08",
     },
     "classes": [
-        {"section": "小学", "grade": "一年级", "class_name": "1班", "students": 40,
-         "migrant_students": 2, "disabled_students": 0, "备注": "extra column"},
-        {"section": "小学", "grade": "二年级", "class_name": "1班", "students": 42,
-         "migrant_students": 0, "disabled_students": 1, "备注": None},
+        {
+            "section": "小学",
+            "grade": "一年级",
+            "class_name": "1班",
+            "students": 40,
+            "migrant_students": 2,
+            "disabled_students": 0,
+            "备注": "extra column",
+        },
+        {
+            "section": "小学",
+            "grade": "二年级",
+            "class_name": "1班",
+            "students": 42,
+            "migrant_students": 0,
+            "disabled_students": 1,
+            "备注": None,
+        },
     ],
     "teachers": [
-        {"section": "小学", "teachers": 10, "teachers_above_required_degree": 8, "backbone_teachers": 2,
-         "pe_teachers": 1, "music_teachers": 1, "art_teachers": 1, "certified_teachers": 10,
-         "rotation_eligible_teachers": 3, "rotated_teachers": 1, "rotated_backbone_teachers": 0,
-         "trained_360h_teachers": 9},
+        {
+            "section": "小学",
+            "teachers": 10,
+            "teachers_above_required_degree": 8,
+            "backbone_teachers": 2,
+            "pe_teachers": 1,
+            "music_teachers": 1,
+            "art_teachers": 1,
+            "certified_teachers": 10,
+            "rotation_eligible_teachers": 3,
+            "rotated_teachers": 1,
+            "rotated_backbone_teachers": 0,
+            "trained_360h_teachers": 9,
+        },
     ],
     "facilities": [
-        {"section": "小学", "teaching_aux_area_m2": 2000.5, "indoor_sports_area_m2": 300.0,
-         "sports_ground_area_m2": 5000.0, "equipment_value_yuan": 800000.0, "multimedia_classrooms": 10},
+        {
+            "section": "小学",
+            "teaching_aux_area_m2": 2000.5,
+            "indoor_sports_area_m2": 300.0,
+            "sports_ground_area_m2": 5000.0,
+            "equipment_value_yuan": 800000.0,
+            "multimedia_classrooms": 10,
+        },
     ],
     "rooms": [{"section": "小学", "room_type": "音乐", "room_name": "音乐教室", "area_m2": 80.5}],
     "quality": [
-        {"section": "小学", "fitness_tested": 80, "fitness_passed": 75, "fitness_good": 40,
-         "vision_screened": 80, "myopic": 20},
+        {
+            "section": "小学",
+            "fitness_tested": 80,
+            "fitness_passed": 75,
+            "fitness_good": 40,
+            "vision_screened": 80,
+            "myopic": 20,
+        },
     ],
 }
 
@@ -84,8 +130,9 @@ def make_batch(schools: dict[str, dict[str, Any]]) -> ReturnBatch:
                 kept = {k: v for k, v in row.items() if k not in absent}
                 frames[name].append({"file_id": fid, "sheet": sheet.name, "row": n + 2, **kept})
         for sheet_name in s.get("_reported", []):
-            reader_findings.append(Finding(fid, f"{fid}.xlsx", sheet_name, "", "sheet.missing", "error", "",
-                                           "缺少工作表"))
+            reader_findings.append(
+                Finding(fid, f"{fid}.xlsx", sheet_name, "", "sheet.missing", "error", "", "缺少工作表")
+            )
     return ReturnBatch(
         files=files,
         info=pd.DataFrame(info_rows),
@@ -101,8 +148,7 @@ def junior(frame: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def as_junior_school(**changes: Any) -> dict[str, Any]:
-    return school(**{name: junior(CLEAN[name]) for name in spec.FRAME_OF_SHEET.values() if name != "info"},
-                  **changes)
+    return school(**{name: junior(CLEAN[name]) for name in spec.FRAME_OF_SHEET.values() if name != "info"}, **changes)
 
 
 classes_with_raw = copy.deepcopy(CLEAN["classes"])
@@ -127,20 +173,24 @@ TWINS: dict[str, tuple[dict[str, Any], tuple[str, str, str, str] | None]] = {
     "missing_sheet_not_double_reported": (school(classes=[], _reported=["班级学生"]), None),
     "count.negative": (school(teachers=teachers_negative), ("count.negative", "教师", "E2", "-1")),
     "count.not_integer": (school(classes=classes_half), ("count.not_integer", "班级学生", "D2", "40.5")),
-    "subcount.exceeds_total": (
-        school(teachers=teachers_over), ("subcount.exceeds_total", "教师", "C2", "12")),
+    "subcount.exceeds_total": (school(teachers=teachers_over), ("subcount.exceeds_total", "教师", "C2", "12")),
     "enum.unknown": (school(urban_rural="城市"), ("enum.unknown", "基本信息", "B7", "城市")),
-    "school_code.format": (
-        school(school_code="370100001"), ("school_code.format", "基本信息", "B3", "370100001")),
+    "school_code.format": (school(school_code="370100001"), ("school_code.format", "基本信息", "B3", "370100001")),
     "period.mismatch": (school(period="2026-09"), ("period.mismatch", "基本信息", "B14", "2026-09")),
     "teaching_point.parent_missing": (
-        school(is_teaching_point="是"), ("teaching_point.parent_missing", "基本信息", "B11", "")),
+        school(is_teaching_point="是"),
+        ("teaching_point.parent_missing", "基本信息", "B11", ""),
+    ),
     "senior.missing": (as_junior_school(school_type="完全中学"), ("senior.missing", "基本信息", "B13", "")),
     "section.not_allowed": (
-        school(facilities=facilities_junior_row), ("section.not_allowed", "办学条件", "A3", "初中")),
+        school(facilities=facilities_junior_row),
+        ("section.not_allowed", "办学条件", "A3", "初中"),
+    ),
     "classes.missing": (school(classes=[]), ("classes.missing", "班级学生", "", "")),
     "teachers.missing": (
-        school(school_type="九年一贯制学校", classes=classes_both), ("teachers.missing", "教师", "", "")),
+        school(school_type="九年一贯制学校", classes=classes_both),
+        ("teachers.missing", "教师", "", ""),
+    ),
 }
 
 
@@ -183,8 +233,7 @@ def test_broken_twin_gives_exactly_its_finding(twin: str, twin_findings: dict[st
 
 def test_messages_name_label_value_expectation_and_fix(twin_findings: dict[str, list[Finding]]) -> None:
     [over] = twin_findings["subcount.exceeds_total"]
-    assert over.message == (
-        "「高于规定学历教师数」为 12，大于「专任教师数」10。子项不能大于总数，请核对后重新填写。")
+    assert over.message == ("「高于规定学历教师数」为 12，大于「专任教师数」10。子项不能大于总数，请核对后重新填写。")
     assert over.school_code == "3701000001" and over.section == "primary"
     [enum] = twin_findings["enum.unknown"]
     assert "「城乡分类」为“城市”" in enum.message and "城区、镇区、乡村" in enum.message
@@ -205,49 +254,80 @@ def test_messages_name_label_value_expectation_and_fix(twin_findings: dict[str, 
 
 def _units(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"file_id": f, "file_name": f"{f}.xlsx", "school_code": "3701000001", "section": s,
-          "indicator_code": c, "value": v} for f, s, c, v in rows])
+        [
+            {
+                "file_id": f,
+                "file_name": f"{f}.xlsx",
+                "school_code": "3701000001",
+                "section": s,
+                "indicator_code": c,
+                "value": v,
+            }
+            for f, s, c, v in rows
+        ]
+    )
 
 
 def _classes(rows: list[tuple[str, str, int, int, str]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"file_id": f, "sheet": "班级学生", "row": r, "section": s, "grade": "三年级", "class_name": "2班",
-          "students": n, "cell": c} for f, s, r, n, c in rows])
+        [
+            {
+                "file_id": f,
+                "sheet": "班级学生",
+                "row": r,
+                "section": s,
+                "grade": "三年级",
+                "class_name": "2班",
+                "students": n,
+                "cell": c,
+            }
+            for f, s, r, n, c in rows
+        ]
+    )
 
 
 def _schools(rows: list[tuple[str, str, int]]) -> pd.DataFrame:
     return pd.DataFrame(
-        [{"file_id": f, "file_name": f"{f}.xlsx", "school_code": "3701000009", "school_type": t,
-          "students": n} for f, t, n in rows])
+        [
+            {"file_id": f, "file_name": f"{f}.xlsx", "school_code": "3701000009", "school_type": t, "students": n}
+            for f, t, n in rows
+        ]
+    )
 
 
 def test_policy_thresholds_at_and_across_the_line() -> None:
-    units = _units([
-        ("at", "primary", "R1", 4.2),  # exactly the threshold: 达到 passes
-        ("below", "primary", "R1", 3.81),
-        ("hair", "primary", "R1", 4.199),  # would show as 4.20 with two decimals
-        ("junior_at", "junior", "R1", 5.3),
-        ("r6", "junior", "R6", 2499.5),
-        ("r6ok", "primary", "R6", 2000.0),
-        ("none", "primary", "R2", float("nan")),  # a unit without students is not judged
-    ])
-    classes = _classes([
-        ("c", "小学", 2, 46, "D2"),  # over 45
-        ("c", "初中", 3, 46, "D3"),  # within 50
-        ("c", "小学", 4, 45, "D4"),  # exactly 45
-        ("c", "初中", 5, 51, "D5"),
-    ])
+    units = _units(
+        [
+            ("at", "primary", "R1", 4.2),  # exactly the threshold: 达到 passes
+            ("below", "primary", "R1", 3.81),
+            ("hair", "primary", "R1", 4.199),  # would show as 4.20 with two decimals
+            ("junior_at", "junior", "R1", 5.3),
+            ("r6", "junior", "R6", 2499.5),
+            ("r6ok", "primary", "R6", 2000.0),
+            ("none", "primary", "R2", float("nan")),  # a unit without students is not judged
+        ]
+    )
+    classes = _classes(
+        [
+            ("c", "小学", 2, 46, "D2"),  # over 45
+            ("c", "初中", 3, 46, "D3"),  # within 50
+            ("c", "小学", 4, 45, "D4"),  # exactly 45
+            ("c", "初中", 5, 51, "D5"),
+        ]
+    )
     schools = _schools([("s1", "小学", 2001), ("s2", "九年一贯制学校", 2001), ("s3", "小学", 2000)])
     found = gx_suite.check_policy(PERIOD, rules_in_force(PERIOD), units, classes, schools)
     got = sorted((f.file_id, f.rule, f.section or "", f.sheet, f.cell, f.value) for f in found)
-    assert got == sorted([
-        ("below", "R1", "primary", "指标", "", "3.81"),
-        ("hair", "R1", "primary", "指标", "", "4.199"),
-        ("r6", "R6", "junior", "指标", "", "2499.5"),
-        ("c", "G5", "primary", "班级学生", "D2", "46"),
-        ("c", "G5", "junior", "班级学生", "D5", "51"),
-        ("s1", "G4", "", "指标", "", "2001"),
-    ])
+    assert got == sorted(
+        [
+            ("below", "R1", "primary", "指标", "", "3.81"),
+            ("hair", "R1", "primary", "指标", "", "4.199"),
+            ("r6", "R6", "junior", "指标", "", "2499.5"),
+            ("c", "G5", "primary", "班级学生", "D2", "46"),
+            ("c", "G5", "junior", "班级学生", "D5", "51"),
+            ("s1", "G4", "", "指标", "", "2001"),
+        ]
+    )
     assert all(f.severity == "violation" for f in found)
     msgs = {(f.file_id, f.cell): f.message for f in found}
     assert msgs[("below", "")] == "小学「每百名学生拥有高于规定学历教师数」为 3.81，低于标准 4.2。"
@@ -262,8 +342,16 @@ def test_policy_thresholds_at_and_across_the_line() -> None:
 def test_rule_valid_later_does_not_judge_an_earlier_period() -> None:
     # As the warehouse query gives them: no grade or class name, so the row names the class.
     classes = _classes([("c", "小学", 2, 42, "D2")]).drop(columns=["grade", "class_name"])
-    stricter = Rule(code="G5", measure="value", scope="class", section="primary", comparator="le",
-                    value=40, unit="人/班", valid_from=date(2027, 1, 1))
+    stricter = Rule(
+        code="G5",
+        measure="value",
+        scope="class",
+        section="primary",
+        comparator="le",
+        value=40,
+        unit="人/班",
+        valid_from=date(2027, 1, 1),
+    )
     empty = pd.DataFrame()
     assert gx_suite.check_policy(PERIOD, [stricter], empty, classes, empty) == []
     [f] = gx_suite.check_policy("2027-03", [stricter], empty, classes, empty)
@@ -280,9 +368,11 @@ def test_suite_json_is_generated_and_deterministic() -> None:
     gx_suite._policy_suites.cache_clear()
     again = gx_suite.suite_json(PERIOD)
     assert json.dumps(first, ensure_ascii=False) == json.dumps(again, ensure_ascii=False)
-    assert set(first) == {
-        f"junheng_data_{n}_{PERIOD}" for n in spec.FRAME_OF_SHEET.values()
-    } | {"junheng_policy_units", "junheng_policy_classes", "junheng_policy_schools"}
+    assert set(first) == {f"junheng_data_{n}_{PERIOD}" for n in spec.FRAME_OF_SHEET.values()} | {
+        "junheng_policy_units",
+        "junheng_policy_classes",
+        "junheng_policy_schools",
+    }
     metas = [e["meta"] for s in first.values() for e in s["expectations"]]
     assert all({"rule", "sheet", "column"} <= set(m) for m in metas)
     teachers = first[f"junheng_data_teachers_{PERIOD}"]["expectations"]

@@ -32,26 +32,58 @@ def test_complete_middle_school_share_is_b_over_b_plus_1_2c() -> None:
     assert s["primary"] == 0
 
 
-def _frames(school_type: str, classes: list[tuple[str, float]], facilities: list[dict[str, object]],
-            senior: float | None = None, **info: object) -> tuple[pd.DataFrame, ...]:
+def _frames(
+    school_type: str,
+    classes: list[tuple[str, float]],
+    facilities: list[dict[str, object]],
+    senior: float | None = None,
+    **info: object,
+) -> tuple[pd.DataFrame, ...]:
     fid = "f" * 64
-    info_df = pd.DataFrame([{
-        "file_id": fid, "school_code": "3708300001", "school_type": school_type, "ownership": "公办",
-        "is_teaching_point": "否", "parent_school_code": None, "senior_students": senior, **info,
-    }])
-    cls = pd.DataFrame([{"file_id": fid, "sheet": "班级学生", "row": i + 2, "section": sec, "students": n}
-                        for i, (sec, n) in enumerate(classes)])
-    teachers = pd.DataFrame([{"file_id": fid, "sheet": "教师", "row": 2, "section": "小学", "teachers": 40.0,
-                              "teachers_above_required_degree": 30.0}])
+    info_df = pd.DataFrame(
+        [
+            {
+                "file_id": fid,
+                "school_code": "3708300001",
+                "school_type": school_type,
+                "ownership": "公办",
+                "is_teaching_point": "否",
+                "parent_school_code": None,
+                "senior_students": senior,
+                **info,
+            }
+        ]
+    )
+    cls = pd.DataFrame(
+        [
+            {"file_id": fid, "sheet": "班级学生", "row": i + 2, "section": sec, "students": n}
+            for i, (sec, n) in enumerate(classes)
+        ]
+    )
+    teachers = pd.DataFrame(
+        [
+            {
+                "file_id": fid,
+                "sheet": "教师",
+                "row": 2,
+                "section": "小学",
+                "teachers": 40.0,
+                "teachers_above_required_degree": 30.0,
+            }
+        ]
+    )
     fac = pd.DataFrame([{"file_id": fid, "sheet": "办学条件", "row": i + 2, **f} for i, f in enumerate(facilities)])
     return info_df, cls, teachers, fac
 
 
 def test_nine_year_school_units_add_own_row_to_share() -> None:
     info, cls, teachers, fac = _frames(
-        "九年一贯制学校", [("小学", 300.0), ("小学", 300.0), ("初中", 300.0)],
-        [{"section": "小学", "teaching_aux_area_m2": 1000.0, "indoor_sports_area_m2": 0.0},
-         {"section": "共用", "teaching_aux_area_m2": 930.0, "indoor_sports_area_m2": 93.0}],
+        "九年一贯制学校",
+        [("小学", 300.0), ("小学", 300.0), ("初中", 300.0)],
+        [
+            {"section": "小学", "teaching_aux_area_m2": 1000.0, "indoor_sports_area_m2": 0.0},
+            {"section": "共用", "teaching_aux_area_m2": 930.0, "indoor_sports_area_m2": 93.0},
+        ],
     )
     units = build_units("2026-10", info, cls, teachers, fac, PolicyChoices()).set_index("section")
     # primary: own 1000 + 930 × 600/930 = 1600; junior: 930 × 330/930 = 330.
@@ -65,8 +97,9 @@ def test_nine_year_school_units_add_own_row_to_share() -> None:
 
 
 def test_section_without_students_is_dropped() -> None:
-    info, cls, teachers, fac = _frames("九年一贯制学校", [("小学", 300.0), ("初中", 0.0)],
-                                       [{"section": "共用", "teaching_aux_area_m2": 930.0}])
+    info, cls, teachers, fac = _frames(
+        "九年一贯制学校", [("小学", 300.0), ("初中", 0.0)], [{"section": "共用", "teaching_aux_area_m2": 930.0}]
+    )
     units = build_units("2026-10", info, cls, teachers, fac, PolicyChoices())
     assert list(units["section"]) == ["primary"]
     assert units.iloc[0]["teaching_aux_area_m2"] == pytest.approx(930.0)
@@ -74,8 +107,9 @@ def test_section_without_students_is_dropped() -> None:
 
 def test_small_teaching_point_is_not_a_unit_and_large_one_is() -> None:
     for n, expected in ((49.0, False), (50.0, True)):
-        info, cls, teachers, fac = _frames("小学", [("小学", n)], [], is_teaching_point="是",
-                                           parent_school_code="3708300002")
+        info, cls, teachers, fac = _frames(
+            "小学", [("小学", n)], [], is_teaching_point="是", parent_school_code="3708300002"
+        )
         units = build_units("2026-10", info, cls, teachers, fac, PolicyChoices())
         assert bool(units.iloc[0]["is_unit"]) is expected
         assert bool(units.iloc[0]["in_cv"]) is expected
@@ -91,8 +125,13 @@ def test_private_school_is_unit_but_not_in_cv_unless_configured() -> None:
 
 def test_merge_policy_adds_teaching_point_to_parent() -> None:
     parent = _frames("小学", [("小学", 400.0)], [{"section": "小学", "teaching_aux_area_m2": 2000.0}])
-    tp = _frames("小学", [("小学", 30.0)], [{"section": "小学", "teaching_aux_area_m2": 150.0}],
-                 is_teaching_point="是", parent_school_code="3708300001")
+    tp = _frames(
+        "小学",
+        [("小学", 30.0)],
+        [{"section": "小学", "teaching_aux_area_m2": 150.0}],
+        is_teaching_point="是",
+        parent_school_code="3708300001",
+    )
     tp[0].loc[0, "school_code"] = "3708300009"
     for f in tp:
         f["file_id"] = "e" * 64

@@ -1,0 +1,159 @@
+"""Load a run's accepted returns, compute the period's indicators and record policy violations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from junheng.contract import Finding, ReturnBatch, findings_frame
+from junheng.policy import Rule, rules_in_force
+from junheng.settings import Settings
+from tasks.decide import decide, winners
+from tasks.units import build_units
+from warehouse import schema as s
+from warehouse.engine import connected, init_warehouse, query_frame
+from warehouse.load import (
+    compute_period,
+    read_marts,
+    record_files,
+    record_findings,
+    record_violations,
+    replace_school_slices,
+    sync_reference,
+    update_dim_school,
+)
+
+
+@dataclass
+class LoadResult:
+    """What a run loaded, for the summary and the next steps."""
+
+    files_received: int
+    files_loaded: int
+    files_rejected: int
+    files_superseded: int
+    schools_loaded: list[str] = field(default_factory=list)
+    statuses: list[dict[str, object]] = field(default_factory=list)
+
+
+def load_run(
+    url: str,
+    period: str,
+    batch: ReturnBatch,
+    findings: list[Finding],
+    settings: Settings,
+    run_id: str,
+    now: datetime | None = None,
+) -> LoadResult:
+    """Decide statuses, then in ONE transaction replace every loaded (school, period) slice,
+    update dim_school, record the files and their findings, and recompute the period's models."""
+    now = now or datetime.now().replace(microsecond=0)
+    status = decide(batch, findings)
+    info, frames = winners(batch, status)
+    classes = frames["classes"]
+    if not classes.empty:
+        frames["classes"] = classes.assign(
+            students_cell=[
+                batch.cell(f, sh, "students", int(r))
+                for f, sh, r in zip(classes["file_id"], classes["sheet"], classes["row"], strict=True)
+            ]
+        )
+    units = build_units(period, info, frames["classes"], frames["teachers"], frames["facilities"], settings.choices)
+    rules = rules_in_force(period)
+    ff = findings_frame(findings)
+    with connected(url) as engine:
+        init_warehouse(engine)
+        with engine.begin() as conn:
+            sync_reference(conn, period, rules)
+            replace_school_slices(conn, period, info, frames, units, now)
+            update_dim_school(conn, period, info, now)
+            record_files(conn, period, status.assign(period=period, run_id=run_id, processed_at=now))
+            record_findings(conn, period, list(status["file_id"]), ff, now, run_id)
+            compute_period(conn, period, settings.choices.cv_method, now)
+            conn.execute(s.run_log.delete().where(s.run_log.c.run_id == run_id))
+            conn.execute(
+                s.run_log.insert().values(
+                    run_id=run_id,
+                    period=period,
+                    started_at=now,
+                    finished_at=datetime.now(),
+                    files_received=len(status),
+                    files_loaded=int((status["status"] == "loaded").sum()),
+                    files_rejected=int((status["status"] == "rejected").sum()),
+                    settings=json.dumps(settings.choices.model_dump(), ensure_ascii=False),
+                )
+            )
+    counts = status["status"].value_counts()
+    return LoadResult(
+        files_received=len(status),
+        files_loaded=int(counts.get("loaded", 0)),
+        files_rejected=int(counts.get("rejected", 0)),
+        files_superseded=int(counts.get("superseded", 0)),
+        schools_loaded=sorted(info["school_code"].astype(str)) if not info.empty else [],
+        statuses=status[["file_name", "school_code", "status", "n_errors"]].to_dict("records"),
+    )
+
+
+POLICY_UNITS_SQL = """
+SELECT i.file_id, f.file_name, i.school_code, i.section, i.indicator_code, i.value
+FROM core.fct_school_indicator AS i
+LEFT JOIN audit.ingest_file AS f ON f.period = i.period AND f.file_id = i.file_id
+WHERE i.period = :period AND i.value IS NOT NULL
+"""
+POLICY_CLASSES_SQL = """
+SELECT c.file_id, f.file_name, c.school_code, c.source_sheet AS sheet, c.source_row AS "row",
+       CASE c.section WHEN 'primary' THEN '小学' WHEN 'junior' THEN '初中' END AS section,
+       c.students, c.students_cell AS cell
+FROM core.fct_class AS c
+LEFT JOIN audit.ingest_file AS f ON f.period = c.period AND f.file_id = c.file_id
+WHERE c.period = :period
+"""
+POLICY_SCHOOLS_SQL = """
+SELECT u.file_id, f.file_name, u.school_code, MAX(d.school_type) AS school_type, SUM(u.students) AS students
+FROM core.fct_school_section AS u
+LEFT JOIN audit.ingest_file AS f ON f.period = u.period AND f.file_id = u.file_id
+LEFT JOIN core.dim_school AS d ON d.school_code = u.school_code AND d.valid_from <= u.period
+     AND (d.valid_to IS NULL OR u.period < d.valid_to)
+WHERE u.period = :period
+GROUP BY u.file_id, f.file_name, u.school_code
+"""
+
+
+def check_policy_run(url: str, period: str, run_id: str, rules: list[Rule] | None = None) -> int:
+    """Policy violations for every loaded school of the period, from the generated GX policy suite."""
+    from expectations.gx_suite import check_policy
+
+    rules = rules if rules is not None else rules_in_force(period)
+    params: dict[str, object] = {"period": period}
+    with connected(url) as engine:
+        units = query_frame(engine, POLICY_UNITS_SQL, params)
+        classes = query_frame(engine, POLICY_CLASSES_SQL, params)
+        schools = query_frame(engine, POLICY_SCHOOLS_SQL, params)
+        found = check_policy(period, rules, units, classes, schools)
+        with engine.begin() as conn:
+            record_violations(conn, period, findings_frame(found), datetime.now().replace(microsecond=0), run_id)
+            # Violations never reject, but the return status counts them.
+            conn.execute(s.ingest_file.update().where(s.ingest_file.c.period == period).values(n_violations=0))
+            per_file = pd.Series([f.file_id for f in found]).value_counts()
+            for fid, n in per_file.items():
+                conn.execute(
+                    s.ingest_file.update()
+                    .where(s.ingest_file.c.period == period, s.ingest_file.c.file_id == fid)
+                    .values(n_violations=int(n))
+                )
+    return len(found)
+
+
+def fetch_marts(url: str, period: str) -> dict[str, pd.DataFrame]:
+    with connected(url) as engine, engine.connect() as conn:
+        return read_marts(conn, period)
+
+
+load_run_task = task(name="load-and-compute", cache_policy=NO_CACHE)(load_run)
+check_policy_task = task(name="policy-violations", cache_policy=NO_CACHE)(check_policy_run)
+fetch_marts_task = task(name="read-marts", cache_policy=NO_CACHE)(fetch_marts)

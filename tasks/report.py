@@ -1,0 +1,45 @@
+"""Publish the period's reports and the run summary as Prefect artifacts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from junheng.settings import Settings
+from tasks.publish import publish_reports, summary_markdown
+
+
+def publish(
+    period: str, marts: dict[str, pd.DataFrame], out_dir: Path, settings: Settings, summary: dict[str, object]
+) -> dict[str, Path]:
+    from tasks.summary import choices_text
+
+    return publish_reports(
+        period, marts, out_dir, county=settings.county, choices=choices_text(settings), summary=summary
+    )
+
+
+def publish_artifacts(period: str, marts: dict[str, pd.DataFrame], summary: dict[str, object]) -> None:
+    """Artifact keys may hold only lowercase letters, digits and dashes."""
+    create_markdown_artifact(
+        key=f"junheng-summary-{period}",
+        markdown=summary_markdown(period, marts, summary),
+        description=f"{period} 运行概要",
+    )
+    cv = marts["county_cv"][["section", "indicator_code", "cv", "cv_limit", "meets", "n_units"]]
+    create_table_artifact(
+        key=f"junheng-cv-{period}", table=cv.to_dict(orient="records"), description=f"{period} 校际差异系数"
+    )
+
+
+@task(name="publish-reports", cache_policy=NO_CACHE)
+def publish_task(
+    period: str, marts: dict[str, pd.DataFrame], out_dir: Path, settings: Settings, summary: dict[str, object]
+) -> dict[str, Path]:
+    paths = publish(period, marts, out_dir, settings, summary)
+    publish_artifacts(period, marts, summary)
+    return paths
