@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from junheng.errors import JunhengError
+from junheng.errors import ConfigError, JunhengError
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -51,6 +51,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from junheng.settings import load_settings
 
     settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
+    if not Path(args.inbox).is_dir():
+        raise ConfigError(f"收件目录不存在：{args.inbox}", "检查 --inbox 路径；本期收到的报表应放在这个目录里")
     _prefect_env(settings.data_dir)
     from flows.monthly import monthly_returns
     from tasks.summary import summary_lines
