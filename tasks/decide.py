@@ -27,7 +27,8 @@ def decide(batch: ReturnBatch, findings: list[Finding]) -> pd.DataFrame:
     """One row per received file with its status: loaded, rejected or superseded.
 
     Two returns for one school and period: the later 填报日期 wins, then the later received time;
-    the other is superseded (and kept in the archive).
+    the other is superseded (and kept in the archive). A rejected file is superseded by a loaded
+    return of its school received no earlier (the corrected file).
     """
     counts: dict[tuple[str, str], int] = {}
     for f in findings:
@@ -61,6 +62,14 @@ def decide(batch: ReturnBatch, findings: list[Finding]) -> pd.DataFrame:
     ok = ok.sort_values(["school_code", "_sub", "received_at", "file_name"], ascending=[True, False, False, False])
     losers = ok[ok.duplicated("school_code", keep="first")]["file_id"]
     status.loc[status["file_id"].isin(losers), "status"] = "superseded"
+    # A rejected file that a school corrected: the corrected return, received later, replaces it
+    # (as warehouse.load.record_files does across runs). A file rejected after a good one stays
+    # rejected: the school's latest attempt failed and it must be told.
+    if not ok.empty:  # a run of rejected files only (e.g. rerun --only-failed) corrects nothing
+        corrected = ok.groupby("school_code")["received_at"].max()
+        rej = status["status"].eq("rejected") & status["school_code"].isin(corrected.index)
+        replaced = rej & (status["received_at"] <= status["school_code"].map(corrected))
+        status.loc[replaced, "status"] = "superseded"
     return status.reset_index(drop=True)
 
 

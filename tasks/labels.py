@@ -54,6 +54,8 @@ _BRACKETS = str.maketrans(
 _SPACE_RE = re.compile(r"\s+")
 _AREA_RE = re.compile(r"m\^?2|平方米|平米")
 _TRAILING_UNIT_RE = re.compile(r"^(.+?)\(([^()]*)\)$")
+# What an unlisted unit looks like: a short word ending in a unit character (千元, 亿元, 公顷, 平方公里).
+_UNKNOWN_UNIT_RE = re.compile(r"(?:单位:?)?[^()]{0,3}(?:元|米|人|间|个|台|套|亩|顷|里)")
 _PREFIX_MARKS = "*※#"
 _SUFFIX_MARKS = ":*"
 
@@ -157,6 +159,13 @@ class LabelIndex:
                 code = self._lookup(base[: -len(u)])
                 if code:
                     return LabelMatch(code, UNITS[u])
+        # A unit nobody listed, e.g. 教学仪器设备值(千元): still this column, and the unit is kept
+        # as written so the reader can say it is not understood instead of "column missing".
+        m = _TRAILING_UNIT_RE.match(norm)
+        if m and _UNKNOWN_UNIT_RE.fullmatch(m.group(2)):
+            code = self._lookup(m.group(1))
+            if code:
+                return LabelMatch(code, m.group(2).removeprefix("单位:").removeprefix("单位"))
         return None
 
     def _lookup(self, key: str) -> str | None:

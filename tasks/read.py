@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import struct
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -49,6 +52,12 @@ OLE_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTION_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 _RESEND = "请用本县下发的 JH-2026.1 模板重新填写，在 Excel/WPS 中“另存为 .xlsx”后重新发送"
+# A school return is a few hundred KB; these bounds refuse zip bombs and runaway files before any
+# parser sees them (the unpacked size is measured by inflating, never taken from the zip headers).
+MAX_FILE_BYTES = 64 << 20
+MAX_UNPACKED_BYTES = 128 << 20
+MAX_ZIP_MEMBERS = 5000
+_INFLATE_STEP = 1 << 20
 
 
 @dataclass
@@ -126,7 +135,9 @@ def _read_file(rf: ReceivedFile) -> _FileResult:
     except FileRejected as e:
         res = _FileResult(rf)
         res.add("", "", e.rule, "error", "", e.reason, e.fix)
-    except Exception as e:  # one bad file must not stop the batch
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # one bad file must not stop the batch (a Rust panic is a BaseException)
         res = _FileResult(rf)
         res.add(
             "",
@@ -149,6 +160,14 @@ def load_sheets(path: str) -> list[RawSheet]:
         head = fh.read(2048)
     if not head:
         raise FileRejected("文件是空的（0 字节）", "请重新导出完整的报表文件后再发送")
+    size = os.path.getsize(path)
+    if size > MAX_FILE_BYTES:
+        raise FileRejected(
+            f"文件过大（{size / 2**20:.0f} MB，报表文件一般不超过 1 MB）",
+            "请删除工作簿中的图片和与报表无关的工作表，只保留模板中的工作表后重新发送",
+        )
+    if head.startswith(ZIP_MAGIC):
+        _check_zip(path)
     if _looks_like_html(head):
         return _html_sheets(path)
     if head.startswith(b"%PDF"):
@@ -173,7 +192,67 @@ def load_sheets(path: str) -> list[RawSheet]:
         wb.close()
     if head.startswith(ZIP_MAGIC):
         _overlay_error_cells(path, sheets)
+        _overlay_uncached_formulas(path, sheets)
     return sheets
+
+
+def _check_zip(path: str) -> None:
+    """Refuse a zip whose parts unpack to more than MAX_UNPACKED_BYTES (a zip bomb) or are corrupt.
+
+    Every part is inflated in bounded steps and counted, so neither a huge compression ratio nor
+    a lying size field gets past. Archives Python cannot open at all are left to the parser's own
+    diagnosis (truncated, not a workbook).
+    """
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception:  # any broken central directory: calamine and _diagnose say what it is
+        return
+    with zf, open(path, "rb") as fh:
+        members = zf.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise _zip_bomb(f"压缩包内有 {len(members)} 个部件")
+        total = 0
+        for m in members:
+            try:
+                total += _inflated_size(fh, m, MAX_UNPACKED_BYTES - total)
+            except (zlib.error, struct.error, ValueError, OSError):
+                raise FileRejected(
+                    f"工作簿的压缩数据已损坏（部件 {m.filename[:80]}）",
+                    "请重新导出或重新下载完整文件后再发送",
+                ) from None
+            if total > MAX_UNPACKED_BYTES:
+                raise _zip_bomb(f"解压后超过 {MAX_UNPACKED_BYTES >> 20} MB")
+
+
+def _zip_bomb(what: str) -> FileRejected:
+    return FileRejected(f"文件不是正常的 Excel 工作簿（{what}，疑似压缩炸弹）", _RESEND)
+
+
+def _inflated_size(fh: Any, m: zipfile.ZipInfo, budget: int) -> int:
+    """Bytes one zip member unpacks to, counting at most budget + 1 of them."""
+    fh.seek(m.header_offset)
+    local = fh.read(30)
+    if len(local) < 30 or local[:4] != ZIP_MAGIC:
+        raise ValueError("bad local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    fh.seek(m.header_offset + 30 + name_len + extra_len)
+    if m.compress_type == zipfile.ZIP_STORED:
+        return m.compress_size
+    if m.compress_type != zipfile.ZIP_DEFLATED:
+        return m.file_size  # other methods are rare in workbooks; the parser refuses what it cannot read
+    d = zlib.decompressobj(-15)
+    left, total = m.compress_size, 0
+    while left > 0 and not d.eof:
+        data = fh.read(min(left, 1 << 16))
+        if not data:
+            break
+        left -= len(data)
+        while data:
+            total += len(d.decompress(data, _INFLATE_STEP))
+            if total > budget:
+                return total
+            data = d.unconsumed_tail
+    return total + len(d.flush())
 
 
 def _encrypted() -> FileRejected:
@@ -194,8 +273,11 @@ def _diagnose(path: str, head: bytes, err: Exception) -> FileRejected:
     if head.startswith(ZIP_MAGIC):
         if not zipfile.is_zipfile(path):
             return FileRejected("文件不完整（可能在下载或复制时被截断）", "请重新导出或重新下载完整文件后再发送")
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+        except Exception:  # a central directory Python cannot parse either
+            return FileRejected("文件已损坏或不完整（压缩结构错误）", "请重新导出或重新下载完整文件后再发送")
         if "word/document.xml" in names:
             return FileRejected("这是 Word 文档，不是 Excel 工作簿", _RESEND)
         if "xl/workbook.xml" not in names:
@@ -236,6 +318,77 @@ def _overlay_error_cells(path: str, sheets: list[RawSheet]) -> None:
                         line[col] = str(c.value)
     finally:
         wb.close()
+
+
+class FormulaNoValue(str):
+    """A formula cell saved without its result (written by a program that does not calculate)."""
+
+
+# A cell element with content (never a self-closing <c .../>, whose "</c>" would be a neighbour's).
+_FORMULA_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?:\s[^>]*)?(?<!/)>((?:(?!</c>).)*?)</c>', re.DOTALL)
+_F_RE = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")
+_V_RE = re.compile(rb"<v>[^<]+</v>|<is>")
+_SHEET_RE = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL_RE = re.compile(
+    rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"'
+)
+
+
+def _overlay_uncached_formulas(path: str, sheets: list[RawSheet]) -> None:
+    """Mark formula cells that have no cached result: calamine reads them as empty, which would
+    turn a formula the school typed into "not reported" instead of a located error."""
+    from html import unescape
+
+    by_name = {s.name: s for s in sheets}
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        parts = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        xml = {n: z.read(n) for n in parts}
+        has_formula = {n for n, x in xml.items() if b"<f>" in x or b"<f " in x}  # not <formula1> of validations
+        if not has_formula:
+            return
+        rels: dict[bytes, bytes] = {}
+        if "xl/_rels/workbook.xml.rels" in names:
+            for m in _REL_RE.finditer(z.read("xl/_rels/workbook.xml.rels")):
+                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+                rels[rid] = target
+        sheet_of_part: dict[str, str] = {}
+        if "xl/workbook.xml" in names:
+            for m in _SHEET_RE.finditer(z.read("xl/workbook.xml")):
+                target = rels.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
+                part = target if target.startswith("xl/") else f"xl/{target}"
+                sheet_of_part[part] = unescape(m.group(1).decode("utf-8", "replace"))
+    for part, data in xml.items():
+        target = by_name.get(sheet_of_part.get(part, ""))
+        if target is None or part not in has_formula:
+            continue
+        for m in _FORMULA_CELL_RE.finditer(data):
+            inner = m.group(3)
+            f = _F_RE.search(inner)
+            if f is None or _V_RE.search(inner) or not f.group(1):
+                continue  # no formula text (shared formula follower), or it has a cached result
+            col = 0
+            for ch in m.group(1):
+                col = col * 26 + ch - 64
+            r, c = int(m.group(2)) - 1, col - 1
+            while len(target.rows) <= r:
+                target.rows.append([])
+            line = target.rows[r]
+            line.extend([""] * (c + 1 - len(line)))
+            if _blank(line[c]):
+                line[c] = FormulaNoValue("=" + unescape(f.group(1).decode("utf-8", "replace")))
+
+
+def _no_value_finding(res: _FileResult, sheet: str, cell: str, label: str, value: FormulaNoValue) -> None:
+    res.add(
+        sheet,
+        cell,
+        "value.formula_no_value",
+        "error",
+        str(value),
+        f"「{label}」是公式「{value}」，但文件中没有保存计算结果",
+        "请在 Excel 或 WPS 中打开文件，确认公式算出了结果后保存再发送（或直接填写数值）",
+    )
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -568,6 +721,10 @@ def _read_info(raw: RawSheet, res: _FileResult) -> None:
 
 
 def _info_value(f: spec.Field, value: Cell, sheet: str, addr: str, info: dict[str, Any], res: _FileResult) -> Any:
+    if isinstance(value, FormulaNoValue):
+        info[f"{f.code}__raw"] = str(value)
+        _no_value_finding(res, sheet, addr, f.label, value)
+        return None
     if isinstance(value, str) and is_excel_error(value):
         info[f"{f.code}__raw"] = value.strip()
         res.add(
@@ -764,6 +921,22 @@ def _read_table(s: spec.Sheet, raw: RawSheet, res: _FileResult) -> None:
                 "请把单位写成“万元”或“元”",
             )
 
+    factors: dict[str, float] = {MONEY_CODE: money_factor}
+    for code, (c, _) in h.cols.items():
+        unit = units.get(code)
+        # Areas are read in m² as written; any other area unit (亩, 公顷) would give wrong numbers.
+        if code.endswith("_m2") and unit is not None and unit != "平方米":
+            factors[code] = math.nan
+            res.add(
+                raw.name,
+                _a1(h.row, c),
+                "header.bad_unit",
+                "error",
+                unit,
+                f"「{s.by_code(code).label}」的单位“{unit}”不是平方米",
+                "请把面积换算成平方米填写，表头单位写“平方米”",
+            )
+
     sheet_cols = {code: _col(c) for code, (c, _) in h.cols.items()}
     res.columns[(res.rf.file_id, raw.name)] = sheet_cols
     if raw.name != s.name:
@@ -803,11 +976,20 @@ def _read_table(s: spec.Sheet, raw: RawSheet, res: _FileResult) -> None:
                 continue
             cell = row[ci] if ci < len(row) else None
             bad: str | None = None
+            if isinstance(cell, FormulaNoValue):
+                _no_value_finding(res, raw.name, _a1(r, ci), f.label, cell)
+                if f.kind in NUMERIC_KINDS:
+                    row_nums[f.code] = math.nan
+                    values.append(math.nan)
+                else:
+                    values.append(None)
+                raws.append(str(cell))
+                continue
             if f.kind in NUMERIC_KINDS:
                 v, bad = _number_cell(f, cell, units.get(f.code), raw.name, r, ci, res)
-                if f.code == MONEY_CODE and not math.isnan(v):
-                    v *= money_factor
-                    if math.isnan(v):  # unknown money unit, reported once on the header
+                if f.code in factors and not math.isnan(v):
+                    v *= factors[f.code]
+                    if math.isnan(v):  # unknown unit, reported once on the header
                         bad = _text(cell)
                 row_nums[f.code] = v
                 values.append(v)

@@ -67,3 +67,10 @@ def test_rejected_file_does_not_compete_and_unreadable_file_is_rejected() -> Non
     assert out.loc["a.xlsx", "status"] == "rejected" and out.loc["a.xlsx", "n_errors"] == 1
     assert out.loc["b.xlsx", "status"] == "loaded"
     assert out.loc["junk.xls", "status"] == "rejected" and pd.isna(out.loc["junk.xls", "school_code"])
+
+
+def test_a_run_of_rejected_files_only_decides_without_error() -> None:
+    files = [rf("a", "a.xlsx", datetime(2026, 10, 20))]
+    info = [{"file_id": "a" * 64, "school_code": "3708300001", "submitted_on": None}]
+    out = decide(batch(files, info), [error("a")])
+    assert list(out["status"]) == ["rejected"]

@@ -161,3 +161,23 @@ def test_synonyms_file_is_consistent() -> None:
 def test_a_synonym_naming_two_codes_is_refused() -> None:
     with pytest.raises(ValueError, match="学生数"):
         LabelIndex(spec.CLASSES, {"migrant_students": ["学生数"]})
+
+
+@given(st.text(max_size=40))
+def test_any_text_matches_nothing_or_one_code_without_raising(text: str) -> None:
+    for sheet in spec.SHEETS:
+        m = match_label(sheet, text)
+        assert m is None or m.code in sheet.codes
+
+
+@given(st.text(alphabet=st.characters(codec="ascii"), max_size=40))
+def test_ascii_text_never_matches_a_chinese_label(text: str) -> None:
+    assert all(match_label(sheet, text) is None for sheet in spec.SHEETS)
+
+
+@given(st.sampled_from(["千元", "亿元", "亩", "公顷", "单位：千元"]), st.sampled_from(BRACKETS))
+def test_an_unknown_unit_still_names_the_column(unit: str, brackets: tuple[str, str]) -> None:
+    # The reader then says the unit is not understood, rather than "column missing".
+    m = match_label(spec.FACILITIES, f"教学仪器设备值{brackets[0]}{unit}{brackets[1]}")
+    assert m is not None and m.code == "equipment_value_yuan"
+    assert m.unit == unit.removeprefix("单位：")

@@ -163,3 +163,36 @@ def test_bad_dates(cell: object) -> None:
     with pytest.raises(ValueFormatError) as e:
         parse_date(cell)
     assert e.value.rule == "value.bad_date"
+
+
+# --- properties: any cell gives a number, "empty", or a NumberError — never anything else ------
+
+
+@given(st.one_of(st.text(max_size=30), st.integers(), st.floats(), st.booleans(), st.none(), st.dates()))
+def test_any_cell_reads_or_raises_a_number_error(cell: object) -> None:
+    try:
+        v = parse_number(cell)
+    except NumberError as e:
+        assert e.rule in ("value.not_a_number", "value.excel_error") and e.fix
+        return
+    assert v is None or (isinstance(v, float) and math.isfinite(v))
+
+
+@given(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.booleans(),
+)
+def test_typed_decimals_parse_back(d: object, full_width: bool, grouped: bool) -> None:
+    from decimal import Decimal
+
+    assert isinstance(d, Decimal)
+    text = f"{d:,.2f}" if grouped else f"{d:.2f}"
+    if full_width:
+        text = text.translate(FULL_WIDTH)
+    assert parse_number(text) == float(f"{d:.2f}")
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["万元", "元"]))
+def test_money_in_the_columns_unit_is_unchanged(n: int, unit: str) -> None:
+    assert parse_number(f"{n}{unit}", unit) == float(n)

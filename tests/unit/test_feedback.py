@@ -1,0 +1,161 @@
+"""Quarantine, feedback workbooks for schools and the bureau's 报送情况, on a real warehouse."""
+
+from __future__ import annotations
+
+import csv
+import os
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from junheng.contract import Finding, ReceivedFile, ReturnBatch
+from junheng.settings import Settings
+from tasks.decide import decide
+from tasks.feedback import ISSUES_SHEET, write_feedback
+from tasks.ingest import archive
+from tasks.load import check_policy_run, load_run
+from tasks.read import read_returns
+from tasks.validate import validate
+from tests.fixtures import messy
+
+PERIOD = messy.PERIOD
+GOOD, BAD, LOCKED, XLS = "3708300001", "3708300002", "3708300003", "3708300004"
+
+
+def run(url: str, data: Path, files: list[Path]) -> None:
+    """The monthly flow's stages on plain functions (no Prefect needed)."""
+    received = archive(files, data / "archive")
+    batch = read_returns(received)
+    findings = validate(batch, PERIOD)
+    run_id = str(uuid.uuid4())
+    load_run(url, PERIOD, batch, findings, Settings(data_dir=data), run_id)
+    check_policy_run(url, PERIOD, run_id)
+
+
+def touch(path: Path, when: datetime) -> Path:
+    """The archive takes the received time from the file's modification time."""
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> dict[str, Path]:
+    src, box = tmp_path / "src", tmp_path / "inbox"
+    first = datetime(2026, 11, 2, 9, 0)
+    good = messy.write_clean(box / "城关第一学校.xlsx", messy.clean_return(GOOD, 0))
+    bad_ret = messy.clean_return(BAD, 1)
+    bad = messy.BROKEN[[b.case for b in messy.BROKEN].index("total_row_mismatch")].build(
+        messy.write_clean(src / "bad.xlsx", bad_ret), bad_ret, box / "城关第二学校"
+    )
+    locked_ret = messy.clean_return(LOCKED, 2)
+    locked = messy.BROKEN[[b.case for b in messy.BROKEN].index("password_protected")].build(
+        messy.write_clean(src / "locked.xlsx", locked_ret), locked_ret, box / "=加密"
+    )
+    xls_ret = messy.clean_return(XLS, 3)
+    xls_ret["classes"][1]["students"] = "四十二"
+    xls = messy.legacy_xls(src / "x.xlsx", xls_ret, box / "城关第四学校")
+    return {k: touch(p, first) for k, p in {"good": good, "bad": bad, "locked": locked, "xls": xls}.items()}
+
+
+def comments(path: Path, sheet: str) -> dict[str, str]:
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    return {c.coordinate: c.comment.text for row in ws.iter_rows() for c in row if c.comment is not None}
+
+
+def test_feedback_quarantine_and_correction(inbox: dict[str, Path], warehouse_url: str, tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    run(warehouse_url, data, list(inbox.values()))
+    paths = write_feedback(warehouse_url, PERIOD, out, data)
+    folder = out / PERIOD / "feedback"
+
+    # The school's own workbook, the wrong total marked in place (D9 = 1 more than the classes' sum).
+    bad = folder / f"{BAD}-反馈.xlsx"
+    wb = load_workbook(bad)
+    assert wb.sheetnames[0] == ISSUES_SHEET and "基本信息" in wb.sheetnames and "说明" in wb.sheetnames
+    cell = wb["班级学生"]["D9"]
+    assert cell.fill.fgColor.rgb == "FFFFC7CE"
+    assert "total.mismatch" in cell.comment.text and "之和是" in cell.comment.text and "请核对" in cell.comment.text
+    assert wb["班级学生"]["D2"].value == 41  # the school's data is still there, unchanged
+    issues = [[c.value for c in row] for row in wb[ISSUES_SHEET].iter_rows(min_row=5)]
+    assert any(r[1] == "班级学生" and r[2] == "D9" and r[4] == "total.mismatch" for r in issues)
+
+    # Legacy .xls: rebuilt from its cells, the text in a count column marked.
+    xls = folder / f"{XLS}-反馈.xlsx"
+    assert "value.not_a_number" in comments(xls, "班级学生")["D3"]
+    assert load_workbook(xls)["班级学生"]["D3"].value == "四十二"
+
+    # A file that cannot be opened: a short sheet saying why and what to send instead.
+    locked = folder / "=加密-反馈.xlsx"
+    text = [c.value for c in load_workbook(locked)["反馈"]["A"] if c.value]
+    assert "无法打开" in text[0]
+    assert any("密码" in t for t in text) and any(".xlsx" in t and "重新发送" in t for t in text)
+
+    # The bureau's overview: every received file, escaped names, roster-less problems listed.
+    overview = load_workbook(paths["overview"])
+    rows = {r[0]: r for r in overview["报送情况"].iter_rows(min_row=2, values_only=True)}
+    assert rows["'=加密.xlsx"][2] == "退回" and rows["'=加密.xlsx"][1] in (None, "")
+    assert rows[inbox["bad"].name][2] == "退回" and rows[inbox["bad"].name][3] >= 1
+    assert rows[inbox["good"].name][2] == "已入库" and rows[inbox["good"].name][3] == 0
+    assert rows[inbox["bad"].name][8] == f"{BAD}-反馈.xlsx"
+    lone = [r for r in overview["未对应学校的问题"].iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in lone] == ["'=加密.xlsx"]
+
+    # Quarantine: every rejected file with its findings beside it.
+    q = data / "quarantine" / PERIOD
+    kept = sorted(p.name for p in q.iterdir() if not p.name.endswith(".csv"))
+    assert len(kept) == 3 and {k.split("-", 1)[1] for k in kept} == {"=加密.xlsx", inbox["bad"].name, inbox["xls"].name}
+    report = next(q.glob(f"*{inbox['bad'].stem}.xlsx.问题清单.csv"))
+    with open(report, encoding="utf-8-sig") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0][0] == "工作表" and any(r[1] == "D9" and r[2] == "total.mismatch" for r in lines[1:])
+
+    # --- the corrected file replaces the rejected one --------------------------------------
+    assert (out / PERIOD / "feedback" / f"{BAD}-反馈.xlsx").exists()
+    quarantined = sorted((data / "quarantine" / PERIOD).glob("*.xlsx"))
+    # The school sends a corrected file; the period is rerun with everything in the inbox.
+    fixed = touch(
+        messy.write_clean(inbox["bad"].parent / "城关第二学校-改.xlsx", messy.clean_return(BAD, 1)),
+        datetime(2026, 11, 4),
+    )
+    run(warehouse_url, data, [*inbox.values(), fixed])
+    paths = write_feedback(warehouse_url, PERIOD, out, data)
+    from warehouse.engine import make_engine, query_frame
+
+    eng = make_engine(warehouse_url)
+    status = query_frame(eng, "SELECT file_name, status FROM mart.return_status WHERE period = :p", {"p": PERIOD})
+    eng.dispose()
+    st = dict(zip(status["file_name"], status["status"], strict=True))
+    assert st[fixed.name] == "loaded" and st[inbox["bad"].name] == "superseded"
+    assert sorted((data / "quarantine" / PERIOD).glob("*.xlsx")) == quarantined  # still kept
+    assert not (out / PERIOD / "feedback" / f"{BAD}-反馈.xlsx").exists()  # no longer current
+    rows = {r[0]: r[2] for r in load_workbook(paths["overview"])["报送情况"].iter_rows(min_row=2, values_only=True)}
+    assert rows[inbox["bad"].name] == "已被替代" and rows[fixed.name] == "已入库"
+
+
+def _rf(fid: str, name: str, received: datetime) -> ReceivedFile:
+    return ReceivedFile(fid * 64, name, name, name, received, 10)
+
+
+def _error(fid: str) -> Finding:
+    return Finding(fid * 64, "x", "教师", "B2", "required", "error", "", "必填")
+
+
+def test_decide_supersedes_a_rejected_file_by_its_later_correction_only() -> None:
+    files = [
+        _rf("a", "rejected-first.xlsx", datetime(2026, 11, 1)),
+        _rf("b", "corrected.xlsx", datetime(2026, 11, 3)),
+        _rf("c", "rejected-after.xlsx", datetime(2026, 11, 5)),
+    ]
+    info = pd.DataFrame(
+        [{"file_id": f * 64, "school_code": "3708300001", "submitted_on": date(2026, 11, 1)} for f in "abc"]
+    )
+    out = decide(ReturnBatch(files=files, info=info, frames={}), [_error("a"), _error("c")])
+    status = out.set_index("file_name")["status"]
+    assert status["corrected.xlsx"] == "loaded"
+    assert status["rejected-first.xlsx"] == "superseded"
+    assert status["rejected-after.xlsx"] == "rejected"  # the school's latest attempt failed: tell it
