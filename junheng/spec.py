@@ -183,3 +183,164 @@ FRAME_OF_SHEET = {
 
 # Header units that convert a money column to 元.
 MONEY_UNITS = {"万元": 10000.0, "元": 1.0}
+
+
+# --- The county return (县级报表): one workbook per period from the bureau itself ---------------
+
+COUNTY_SHEET = "县级指标"
+COUNTY_TITLE = "XX县义务教育优质均衡发展县级指标报表"
+# Columns of 县级指标 besides A (label) and B (value): the review of an evidence item, and notes.
+COUNTY_REVIEW_COLUMNS = ("审核人", "审核日期", "备注")
+COUNTY_HEADER = ("指标", "填报值", *COUNTY_REVIEW_COLUMNS, "填写说明")
+Q9_LEVELS = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ")  # national monitoring levels, Ⅲ and above meet Q9
+Q9_SUBJECTS = {
+    "chinese": "语文",
+    "math": "数学",
+    "science": "科学",
+    "pe": "体育与健康",
+    "arts": "艺术",
+    "moral": "德育",
+}
+
+
+@dataclass(frozen=True)
+class CountyItem:
+    """What one 县级指标 row reports: the policy rule key it feeds (indicator, measure, section, item)."""
+
+    code: str
+    indicator: str
+    measure: str
+    section: str = "all"
+    item: str = ""
+    kind: Literal["value", "percent", "ratio", "level", "veto", "evidence"] = "value"
+
+
+def _county_fields_and_items() -> tuple[tuple[Field, ...], tuple[CountyItem, ...]]:
+    pct = "百分数：96.5 表示 96.5%"
+    rows: list[tuple[Field, CountyItem | None]] = [
+        (Field("县（市、区）名称", "county_name", "text"), None),
+        (Field("报表期", "period", "period", note="如 2026-10"), None),
+        (Field("填报人", "reporter", "text", required=False), None),
+        (Field("填报日期", "submitted_on", "date", required=False), None),
+        (
+            Field("G6 按100名学生核定公用经费的不足100人村小学和教学点比例（%）", "g6_rate", "number", False, note=pct),
+            CountyItem("g6_rate", "G6", "rate", kind="percent"),
+        ),
+        (
+            Field("G7 特殊教育学校生均公用经费（元）", "g7_special_funding", "number", False),
+            CountyItem("g7_special_funding", "G7", "value"),
+        ),
+        (
+            Field("G8 教师平均工资收入（元/年）", "g8_teacher_pay", "number", False),
+            CountyItem("g8_teacher_pay", "G8", "ratio"),
+        ),
+        (
+            Field("G8 当地公务员平均工资收入（元/年）", "g8_civil_pay", "number", False),
+            CountyItem("g8_civil_pay", "G8", "ratio"),
+        ),
+        (
+            Field("G13 城区和镇区公办小学就近划片入学比例（%）", "g13_primary", "number", False, note=pct),
+            CountyItem("g13_primary", "G13", "rate", "primary", kind="percent"),
+        ),
+        (
+            Field("G13 城区和镇区公办初中就近划片入学比例（%）", "g13_junior", "number", False, note=pct),
+            CountyItem("g13_junior", "G13", "rate", "junior", kind="percent"),
+        ),
+        (
+            Field("G14 优质高中招生名额分配到校比例（%）", "g14_quota", "number", False, note=pct),
+            CountyItem("g14_quota", "G14", "rate", kind="percent"),
+        ),
+        (
+            Field("G15 随迁子女在公办学校及政府购买学位就读比例（%）", "g15_migrant", "number", False, note=pct),
+            CountyItem("g15_migrant", "G15", "rate", kind="percent"),
+        ),
+        (
+            Field("Q1 初中三年巩固率（%）", "q1_retention", "number", False, note=pct),
+            CountyItem("q1_retention", "Q1", "rate", "junior", kind="percent"),
+        ),
+        (
+            Field("Q2 残疾儿童少年入学率（%）", "q2_disabled", "number", False, note=pct),
+            CountyItem("q2_disabled", "Q2", "rate", kind="percent"),
+        ),
+        (
+            Field("Q4 教师培训经费占年度公用经费预算比例（各校最低值，%）", "q4_training", "number", False, note=pct),
+            CountyItem("q4_training", "Q4", "rate", kind="percent"),
+        ),
+    ]
+    for key, subject in Q9_SUBJECTS.items():
+        rows.append(
+            (
+                Field(
+                    f"Q9 {subject}学业水平等级",
+                    f"q9_level_{key}",
+                    "enum",
+                    False,
+                    choices=Q9_LEVELS,
+                    note="国家质量监测报告中的等级 Ⅰ–Ⅳ；未监测的学科留空",
+                ),
+                CountyItem(f"q9_level_{key}", "Q9", "level", item=subject, kind="level"),
+            )
+        )
+        rows.append(
+            (
+                Field(f"Q9 {subject}校际差异率", f"q9_diff_{key}", "number", False, note="比例，如 0.12；未监测留空"),
+                CountyItem(f"q9_diff_{key}", "Q9", "ratio", item=subject, kind="ratio"),
+            )
+        )
+    rows += [
+        (
+            Field("S1 社会认可度（%）", "s1_recognition", "number", False, note=pct),
+            CountyItem("s1_recognition", "S1", "rate", kind="percent"),
+        ),
+        (
+            Field("L4 音体美等乡村紧缺学科教师招录比例（%）", "l4_art_hires", "number", False, note="地方目标；" + pct),
+            CountyItem("l4_art_hires", "L4", "rate", kind="percent"),
+        ),
+    ]
+    vetoes = {
+        "V1": "存在以考试方式招生",
+        "V2": "存在违规择校行为",
+        "V3": "存在重点学校或重点班",
+        "V4": "存在“有编不补”或长期聘用编外教师",
+        "V5": "教育系统存在重大安全责任事故或严重违纪违规事件",
+        "V6": "有弄虚作假行为",
+    }
+    for code, text in vetoes.items():
+        c = f"{code.lower()}_veto"
+        rows.append(
+            (
+                Field(f"{code} {text}", c, "yesno", False, choices=YES_NO, note="是/否；“是”即不予认定"),
+                CountyItem(c, code, "flag", kind="veto"),
+            )
+        )
+    evidence = {
+        "G1": "县域内义务教育学校规划布局合理，符合国家规定要求",
+        "G2": "城乡学校建设标准、教师编制标准、生均公用经费基准定额、基本装备配置标准统一",
+        "G10": "县级教育行政部门统筹分配各校教职工编制和岗位",
+        "Q3": "所有学校制定章程，实现学校管理与教学信息化",
+        "Q5": "教师能熟练运用信息化手段组织教学，设施设备利用率较高",
+        "Q6": "所有学校德育工作、校园文化建设水平达到良好以上",
+        "Q7": "课程开齐开足，教学秩序规范，综合实践活动有效开展",
+        "Q8": "无过重课业负担",
+    }
+    for code, text in evidence.items():
+        c = f"{code.lower()}_review"
+        rows.append(
+            (
+                Field(
+                    f"{code} {text}（佐证审核结论）",
+                    c,
+                    "yesno",
+                    False,
+                    choices=YES_NO,
+                    note="佐证材料审核结论 是/否，并填审核人、审核日期；未审核留空",
+                ),
+                CountyItem(c, code, "review", kind="evidence"),
+            )
+        )
+    return tuple(f for f, _ in rows), tuple(i for _, i in rows if i is not None)
+
+
+_COUNTY_FIELDS, COUNTY_ITEMS = _county_fields_and_items()
+COUNTY = Sheet(COUNTY_SHEET, "keyvalue", _COUNTY_FIELDS, note="县教育行政部门每期填报一份")
+COUNTY_ITEMS_BY_CODE = {i.code: i for i in COUNTY_ITEMS}

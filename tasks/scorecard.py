@@ -1,0 +1,556 @@
+"""The county scorecard: every indicator of the four parts, the vetoes and the local targets, judged for one period."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from junheng.policy import NATIONAL_CODES, Rule, part_of, rules_in_force
+from tasks.indicators_g import CountyValue, fitness_county, g11_county, myopia_change, school_rules
+from warehouse import schema as s
+from warehouse.engine import bulk_insert, query_frame
+
+STATUSES = ("met", "unmet", "not_reported", "evidence_pending")
+STATUS_ZH = {"met": "达标", "unmet": "未达标", "not_reported": "未报告", "evidence_pending": "待审核"}
+VETO_CODES = ("V1", "V2", "V3", "V4", "V5", "V6")
+SECTIONS = ("primary", "junior")
+
+
+@dataclass
+class Row:
+    """One scorecard line (the columns of core.fct_county_scorecard without period/computed_at)."""
+
+    part: str
+    indicator_code: str
+    name_zh: str
+    kind: str
+    measure: str | None
+    scope: str | None
+    section: str
+    item: str
+    value: float | None
+    comparator: str | None
+    threshold: float | None
+    unit: str | None
+    meets: bool | None
+    status: str
+    n_schools: int | None = None
+    n_unmet: int | None = None
+    note: str = ""
+    policy: str | None = None
+    source: str | None = None
+    rule_valid_from: object = None
+
+
+def _row(r: Rule, value: float | None, status: str, note: str = "", **extra: object) -> Row:
+    meets = {"met": True, "unmet": False}.get(status)
+    return Row(
+        part=r.part or part_of(r.code),
+        indicator_code=r.code,
+        name_zh=r.name_zh,
+        kind=r.kind,
+        measure=r.measure,
+        scope=r.scope,
+        section=r.section,
+        item=r.item,
+        value=value,
+        comparator=r.comparator,
+        threshold=r.value,
+        unit=r.unit,
+        meets=meets,
+        status=status,
+        note=note,
+        policy=r.policy,
+        source=r.source,
+        rule_valid_from=r.valid_from,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def judged(r: Rule, value: float | None, note: str = "") -> Row:
+    """A single value against its rule; no value = not reported."""
+    if value is None or pd.isna(value):
+        return _row(r, None, "not_reported", note or "未报告")
+    return _row(r, float(value), "met" if r.passes(float(value)) else "unmet", note)
+
+
+# ------------------------------------------------------------------------------- parts
+
+
+def resource_rows(rules: Sequence[Rule], cv: pd.DataFrame, compliance: pd.DataFrame) -> list[Row]:
+    """R1–R7: the CV of each section; and the school rule (6 of 7, rest ≥ 85 %) over all units."""
+    out: list[Row] = []
+    for r in rules:
+        if r.code.startswith("R") and r.measure == "cv":
+            hit = cv[(cv["indicator_code"] == r.code) & (cv["section"] == r.section)] if not cv.empty else cv
+            if hit.empty or pd.isna(hit.iloc[0]["cv"]):
+                out.append(_row(r, None, "not_reported", "本学段没有可计算差异系数的学校"))
+            else:
+                h = hit.iloc[0]
+                out.append(judged(r, float(h["cv"]), f"{int(h['n_units'])} 个学校单元，{h['cv_method']}"))
+                out[-1].n_schools = int(h["n_units"])
+        if r.code == "R_MIN_MET":
+            for section in SECTIONS:
+                units = compliance[compliance["section"] == section] if not compliance.empty else compliance
+                n = len(units)
+                failing = int((units["passes"] == False).sum()) if n else 0  # noqa: E712 (NULL stays out)
+                unknown = int(units["passes"].isna().sum()) if n else 0
+                row = _row(
+                    r,
+                    float(failing),
+                    _status_of(n, failing, unknown),
+                    _count_note(n, failing, unknown, "学校单元"),
+                    n_schools=n,
+                    n_unmet=failing,
+                )
+                row.section, row.threshold, row.comparator, row.unit = section, 0.0, "le", "个未达标学校单元"
+                out.append(row)
+    return out
+
+
+def _status_of(n: int, failing: int, unknown: int) -> str:
+    if n == 0:
+        return "not_reported"
+    if failing:
+        return "unmet"
+    return "not_reported" if unknown else "met"
+
+
+def _count_note(n: int, failing: int, unknown: int, what: str) -> str:
+    if n == 0:
+        return f"没有{what}"
+    text = f"{n} 个{what}中 {failing} 个未达标"
+    return text + (f"，{unknown} 个数据不全" if unknown else "")
+
+
+def school_scope_rows(rules: Sequence[Rule], per_school: pd.DataFrame, schools: pd.DataFrame) -> list[Row]:
+    """G3, G4, G5, G9, G12: a county line per rule; every evaluated school must meet it.
+
+    value = the worst school's value (G3 rooms: the smallest surplus 实有 − 应有, judged ≥ 0).
+    """
+    out: list[Row] = []
+    types = dict(zip(schools["school_code"], schools["school_type"], strict=True)) if not schools.empty else {}
+    for r in rules:
+        if r.scope not in ("school", "class") or r.kind != "computed":
+            continue
+        rows = per_school
+        if not rows.empty:
+            rows = rows[(rows["indicator_code"] == r.code) & (rows["measure"] == r.measure) & (rows["item"] == r.item)]
+            if r.code == "G5":
+                rows = rows[rows["section"] == r.section]
+            if r.school_types:
+                rows = rows[rows["school_code"].map(types).isin(r.school_types)]
+        n = len(rows)
+        failing = int((rows["meets"] == False).sum()) if n else 0  # noqa: E712
+        unknown = int(rows["meets"].isna().sum()) if n else 0
+        status = _status_of(n, failing, unknown)
+        note = _count_note(n, failing, unknown, "学校")
+        if r.measure == "rooms":
+            gap = (rows["value"] - rows["threshold"]).dropna() if n else pd.Series(dtype=float)
+            row = _row(r, float(gap.min()) if len(gap) else None, status, note, n_schools=n, n_unmet=failing)
+            row.comparator, row.threshold, row.unit = "ge", 0.0, "间（实有−应有，最差学校）"
+            row.note = f"每{r.value:g}个班至少1间；" + note
+        else:
+            vals = rows["value"].dropna() if n else pd.Series(dtype=float)
+            worst = None
+            if len(vals):
+                worst = float(vals.min() if r.comparator in ("ge", "gt") else vals.max())
+            row = _row(
+                r, worst, status, note + ("；数值为最差学校" if worst is not None else ""), n_schools=n, n_unmet=failing
+            )
+        if r.school_types and not r.item:  # G4: one line per group of school types
+            row.item = "、".join(r.school_types)
+        out.append(row)
+    return out
+
+
+def county_computed_rows(rules: Sequence[Rule], values: Sequence[CountyValue]) -> list[Row]:
+    """G11 and the 质量监测 local targets (L1–L3): county figures computed from school returns."""
+    by_key = {(v.indicator_code, v.measure, v.item, v.section): v for v in values}
+    out = []
+    for r in rules:
+        if r.scope != "county" or r.kind != "computed" or r.measure == "cv":  # CVs: resource_rows
+            continue
+        v = by_key.get((r.code, r.measure, r.item, r.section))
+        out.append(judged(r, v.value if v else None, v.note if v else "无数据"))
+    return out
+
+
+def reported_rows(rules: Sequence[Rule], items: pd.DataFrame) -> list[Row]:
+    """Reported figures, evidence reviews and vetoes from the loaded county return."""
+    out: list[Row] = []
+    for r in rules:
+        if r.kind == "computed":
+            continue
+        rows = items[items["indicator_code"] == r.code] if not items.empty else items
+        if r.kind == "evidence":
+            v = rows["value_num"].dropna() if not rows.empty else pd.Series(dtype=float)
+            if v.empty:
+                out.append(_row(r, None, "evidence_pending", "佐证材料尚未审核"))
+            else:
+                rec = rows.dropna(subset=["value_num"]).iloc[0]
+                who = f"审核人 {rec['reviewer']}，{rec['reviewed_on']}" + (f"；{rec['note']}" if rec["note"] else "")
+                out.append(judged(r, float(v.iloc[0]), who))
+            continue
+        if r.kind == "veto":
+            v = rows["value_num"].dropna() if not rows.empty else pd.Series(dtype=float)
+            out.append(judged(r, float(v.iloc[0]) if len(v) else None, "是 = 存在，不予认定" if len(v) else "未填报"))
+            continue
+        if r.code == "G8":
+            pay = dict(zip(rows["item_code"], rows["value_num"], strict=True)) if not rows.empty else {}
+            teacher, civil = pay.get("g8_teacher_pay"), pay.get("g8_civil_pay")
+            if teacher is None or civil is None or pd.isna(teacher) or pd.isna(civil) or civil <= 0:
+                out.append(_row(r, None, "not_reported", "教师或公务员平均工资未填报"))
+            else:
+                out.append(judged(r, teacher / civil, f"教师 {teacher:g} 元，公务员 {civil:g} 元"))
+            continue
+        rows = rows[(rows["measure"] == r.measure) & (rows["section"] == r.section)] if not rows.empty else rows
+        if r.item:
+            rows = rows[rows["item"] == r.item]
+        vals = rows.dropna(subset=["value_num"]) if not rows.empty else rows
+        if vals.empty:
+            out.append(_row(r, None, "not_reported", "县级报表未填报"))
+            continue
+        if len(vals) == 1 and not r.item and not vals.iloc[0]["item"]:
+            out.append(judged(r, float(vals.iloc[0]["value_num"])))
+            continue
+        # One rule over several subjects (Q9): every one must pass; the value is the worst.
+        passes = [(str(i), float(x), r.passes(float(x))) for i, x in zip(vals["item"], vals["value_num"], strict=True)]
+        worst = min(x for _, x, _ in passes) if r.comparator in ("ge", "gt") else max(x for _, x, _ in passes)
+        bad = [i for i, _, ok in passes if not ok]
+        note = f"{len(passes)} 个学科" + (f"，未达标：{'、'.join(bad)}" if bad else "，全部达标")
+        row = _row(r, worst, "unmet" if bad else "met", note, n_schools=None, n_unmet=len(bad))
+        out.append(row)
+    return out
+
+
+def missing_rows(rows: list[Row], rules: Sequence[Rule]) -> list[Row]:
+    """A not-reported line for every indicator of the 31 and every veto without any line (no rule in force)."""
+    have = {r.indicator_code for r in rows}
+    out = []
+    for code in (*NATIONAL_CODES, *VETO_CODES):
+        if code in have:
+            continue
+        names = [r.name_zh for r in rules if r.code == code]
+        out.append(
+            Row(
+                part_of(code),
+                code,
+                names[0] if names else "",
+                "",
+                None,
+                None,
+                "all",
+                "",
+                None,
+                None,
+                None,
+                None,
+                None,
+                "not_reported",
+                note="本期没有生效的规则",
+            )
+        )
+    return out
+
+
+def build_scorecard(
+    rules: Sequence[Rule],
+    *,
+    cv: pd.DataFrame,
+    compliance: pd.DataFrame,
+    per_school: pd.DataFrame,
+    schools: pd.DataFrame,
+    county_values: Sequence[CountyValue],
+    items: pd.DataFrame,
+) -> pd.DataFrame:
+    rows = [
+        *resource_rows(rules, cv, compliance),
+        *school_scope_rows(rules, per_school, schools),
+        *county_computed_rows(rules, county_values),
+        *reported_rows(rules, items),
+    ]
+    rows += missing_rows(rows, rules)
+    card = pd.DataFrame([asdict(r) for r in rows])
+    # Counts stay integers (COPY refuses "5.0"), missing ones NULL.
+    return card.astype({"n_schools": "Int64", "n_unmet": "Int64"})
+
+
+# ------------------------------------------------------------------------------- warehouse
+
+SCHOOLS_SQL = """
+SELECT u.school_code, MAX(d.school_type) AS school_type, MAX(u.file_id) AS file_id,
+       MAX(CASE WHEN d.is_teaching_point THEN 1 ELSE 0 END) AS is_teaching_point,
+       MAX(CASE WHEN u.is_unit THEN 1 ELSE 0 END) AS has_unit
+FROM core.fct_school_section AS u
+LEFT JOIN core.dim_school AS d ON d.school_code = u.school_code AND d.valid_from <= u.period
+     AND (d.valid_to IS NULL OR u.period < d.valid_to)
+WHERE u.period = :period
+GROUP BY u.school_code
+"""
+
+
+def last_year(period: str) -> str:
+    y, m = period.split("-")
+    return f"{int(y) - 1:04d}-{m}"
+
+
+def _frame(conn: Connection, sql: str, period: str) -> pd.DataFrame:
+    return query_frame(conn, sql, {"period": period})
+
+
+def compute_scorecard(conn: Connection, period: str, computed_at: datetime, rules: Sequence[Rule] | None = None) -> int:
+    """Replace the period's core.fct_school_rule and core.fct_county_scorecard slices."""
+    rules = list(rules) if rules is not None else rules_in_force(period)
+    schools = _frame(conn, SCHOOLS_SQL, period)
+    if not schools.empty:
+        # Teaching points left out of the R units (policy exclude_under_50) are left out of G too.
+        schools = schools[~((schools["is_teaching_point"] == 1) & (schools["has_unit"] == 0))]
+    codes = set(schools["school_code"]) if not schools.empty else set()
+    sections = _frame(conn, "SELECT * FROM core.fct_school_section WHERE period = :period", period)
+    classes = _frame(conn, "SELECT school_code, section, students FROM core.fct_class WHERE period = :period", period)
+    rooms = _frame(conn, "SELECT school_code, room_type, area_m2 FROM raw.special_room WHERE period = :period", period)
+    quality_sql = "SELECT * FROM raw.quality WHERE period = :period"
+    quality, quality_before = _frame(conn, quality_sql, period), _frame(conn, quality_sql, last_year(period))
+    sections = sections[sections["school_code"].isin(codes)] if not sections.empty else sections
+    per_school = school_rules(schools, sections, classes, rooms, rules)
+    county_values = [*g11_county(sections), *fitness_county(quality), myopia_change(quality, quality_before)]
+    card = build_scorecard(
+        rules,
+        cv=_frame(conn, "SELECT * FROM core.fct_county_indicator WHERE period = :period", period),
+        compliance=_frame(conn, "SELECT * FROM core.fct_school_compliance WHERE period = :period", period),
+        per_school=per_school,
+        schools=schools,
+        county_values=county_values,
+        items=_frame(conn, "SELECT * FROM raw.county_return WHERE period = :period", period),
+    )
+    conn.execute(s.fct_school_rule.delete().where(s.fct_school_rule.c.period == period))
+    bulk_insert(conn, s.fct_school_rule, per_school.assign(period=period, computed_at=computed_at))
+    conn.execute(s.fct_county_scorecard.delete().where(s.fct_county_scorecard.c.period == period))
+    bulk_insert(conn, s.fct_county_scorecard, card.assign(period=period, computed_at=computed_at))
+    return len(card)
+
+
+def recompute_period(url: str, period: str, cv_method: str, run_id: str, now: datetime | None = None) -> dict[str, int]:
+    """Judge a stored period again with the policy files as they are now (the rules in force for it).
+
+    Loads nothing: the period's slices stay as they are; its thresholds, indicator models,
+    scorecard and policy violations are rebuilt. Without this, a rule added later never
+    re-judges an earlier period.
+    """
+    from junheng.errors import ConfigError
+    from tasks.load import check_policy_run
+    from warehouse.engine import connected, init_warehouse
+    from warehouse.load import compute_period, sync_reference
+
+    now = now or datetime.now().replace(microsecond=0)
+    rules = rules_in_force(period)
+    with connected(url) as engine:
+        init_warehouse(engine)
+        with engine.begin() as conn:
+            stored = query_frame(
+                conn,
+                "SELECT COUNT(*) AS n FROM audit.ingest_file WHERE period = :period AND status = 'loaded'",
+                {"period": period},
+            )
+            if int(stored.iloc[0]["n"]) == 0:
+                raise ConfigError(f"报表期 {period} 没有已入库的报表，无法重新计算", "先用 junheng run 入库该期报表")
+            sync_reference(conn, period, rules)
+            compute_period(conn, period, cv_method, now)
+            n = len(
+                query_frame(conn, "SELECT 1 FROM core.fct_county_scorecard WHERE period = :period", {"period": period})
+            )
+    violations = check_policy_run(url, period, run_id, rules)
+    return {"rules": len(rules), "scorecard_rows": n, "violations": violations}
+
+
+# ------------------------------------------------------------------------------- report (评估总览)
+
+OVERVIEW_HEADERS = ["评估内容", "指标", "名称", "学段", "分项", "数值", "标准", "状态", "说明", "依据"]
+PART_ORDER = ("资源配置", "政府保障程度", "教育质量", "社会认可度", "否决", "地方目标")
+_SECTION_ZH = {"primary": "小学", "junior": "初中", "all": ""}
+_CMP_ZH = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+_LEVELS = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ")
+
+
+def _shown(x: object) -> float | None:
+    return None if x is None or pd.isna(x) else float(x)  # type: ignore[arg-type]
+
+
+def value_text(measure: object, value: object, unit: object = "") -> str:
+    """A scorecard value as people read it: 96.4%, 是/否, Ⅲ, 0.135 …; empty when not reported."""
+    v = _shown(value)
+    if v is None:
+        return ""
+    if measure in ("flag", "review"):
+        return "是" if v >= 1 else "否"
+    if measure == "level" and v.is_integer() and 1 <= v <= 4:
+        return _LEVELS[int(v) - 1]
+    if measure == "rate" or unit == "%":
+        return f"{v:.2f}%"
+    if measure == "cv":
+        return f"{v:.3f}"
+    return f"{v:.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def threshold_text(row: pd.Series) -> str:
+    t = _shown(row.get("threshold"))
+    if t is None or not row.get("comparator"):
+        return ""
+    if row.get("measure") in ("flag",):
+        return "否"
+    if row.get("measure") in ("review",):
+        return "是"
+    if row.get("measure") == "level":
+        return f"{_CMP_ZH[str(row['comparator'])]} {value_text('level', t)}"
+    unit = str(row.get("unit") or "")
+    return f"{_CMP_ZH[str(row['comparator'])]} {t:g} {unit}".strip()
+
+
+def _sorted(card: pd.DataFrame) -> pd.DataFrame:
+    from junheng.policy import code_order
+
+    if card.empty:
+        return card
+    keys = card.apply(
+        lambda r: (
+            PART_ORDER.index(r["part"]) if r["part"] in PART_ORDER else 9,
+            *code_order(str(r["indicator_code"])),
+        ),
+        axis=1,
+    )
+    return card.assign(_k=keys).sort_values(["_k", "section", "item"], kind="stable").drop(columns="_k")
+
+
+def overview_rows(card: pd.DataFrame) -> list[list[str]]:
+    out = []
+    for _, r in _sorted(card).iterrows():
+        out.append(
+            [
+                str(r["part"]),
+                str(r["indicator_code"]),
+                str(r.get("name_zh") or ""),
+                _SECTION_ZH.get(str(r["section"]), str(r["section"])),
+                str(r.get("item") or ""),
+                value_text(r.get("measure"), r.get("value"), r.get("unit")),
+                threshold_text(r),
+                STATUS_ZH.get(str(r["status"]), str(r["status"])),
+                str(r.get("note") or ""),
+                str(r.get("policy") or ""),
+            ]
+        )
+    return out
+
+
+def part_counts(card: pd.DataFrame) -> list[list[object]]:
+    """Per part: lines met, unmet, not reported, evidence pending."""
+    rows = []
+    for part in PART_ORDER:
+        sub = card[card["part"] == part] if not card.empty else card
+        if sub.empty:
+            continue
+        rows.append([part, *[int((sub["status"] == st).sum()) for st in STATUSES]])
+    return rows
+
+
+def verdict(card: pd.DataFrame) -> tuple[bool | None, str, list[str]]:
+    """Ready for the national evaluation: every line of the four parts and every veto met."""
+    if card.empty:
+        return None, "尚无评估总览数据", []
+    national = _sorted(card[card["part"] != "地方目标"])
+    open_rows = national[national["status"] != "met"]
+    reasons = [
+        f"{r['indicator_code']} {r.get('name_zh') or ''}"
+        + (f"（{r['item']}）" if r.get("item") else "")
+        + (f"·{_SECTION_ZH[r['section']]}" if _SECTION_ZH.get(r["section"]) else "")
+        + f"：{STATUS_ZH[r['status']]}"
+        for _, r in open_rows.iterrows()
+    ]
+    if open_rows.empty:
+        return True, "四个方面全部达标、无否决项：具备申请国家评估认定的条件", []
+    vetoed = bool(((national["part"] == "否决") & (national["status"] == "unmet")).any())
+    text = "存在否决项，不予认定" if vetoed else f"尚不具备评估认定条件：{len(open_rows)} 项未达标、未报告或待审核"
+    return False, text, reasons
+
+
+def policies_text(card: pd.DataFrame) -> str:
+    """The policy files the lines were judged by (national and local overlays)."""
+    names = sorted({str(p) for p in card.get("policy", pd.Series(dtype=object)).dropna() if str(p)})
+    return "、".join(names) or "无"
+
+
+def write_overview_sheet(ws: Any, card: pd.DataFrame) -> None:
+    """The 评估总览 sheet: verdict, counts per part, then every line of the scorecard."""
+    from openpyxl.styles import Font, PatternFill
+
+    from tasks.publish import safe_text
+
+    bold = Font(bold=True)
+    ok, text, reasons = verdict(card)
+    ws["A1"] = "评估结论"
+    ws["A1"].font = bold
+    ws["B1"] = text
+    ws["B1"].font = Font(bold=True, color={True: "FF2E7D32", False: "FFC62828", None: "FF666666"}[ok])
+    r = 3
+    for j, h in enumerate(["评估内容", "达标", "未达标", "未报告", "待审核"], start=1):
+        ws.cell(r, j, h).font = bold
+    for counts in part_counts(card):
+        r += 1
+        for j, n in enumerate(counts, start=1):
+            ws.cell(r, j, n)
+    r += 1
+    ws.cell(r, 1, "政策文件").font = bold
+    ws.cell(r, 2, safe_text(policies_text(card)))
+    r += 2
+    first = r
+    fills = {"未达标": "FFFFC7CE", "未报告": "FFEDEDED", "待审核": "FFFFF2CC"}
+    for j, h in enumerate(OVERVIEW_HEADERS, start=1):
+        c = ws.cell(r, j, h)
+        c.font = bold
+        c.fill = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
+    for row in overview_rows(card):
+        r += 1
+        for j, v in enumerate(row, start=1):
+            ws.cell(r, j, safe_text(v))
+        if row[7] in fills:
+            ws.cell(r, 8).fill = PatternFill("solid", start_color=fills[row[7]], end_color=fills[row[7]])
+    ws.freeze_panes = ws.cell(first + 1, 1)
+    ws.auto_filter.ref = f"A{first}:J{max(r, first)}"
+    for letter, width in zip("ABCDEFGHIJ", (12, 10, 40, 6, 10, 12, 18, 8, 50, 16), strict=True):
+        ws.column_dimensions[letter].width = width
+    if reasons:
+        ws["B2"] = "；".join(reasons[:12]) + ("……" if len(reasons) > 12 else "")
+
+
+def overview_html(card: pd.DataFrame) -> str:
+    """The overview section of the HTML report (escaped; empty without a scorecard)."""
+    from html import escape
+
+    if card.empty:
+        return ""
+    ok, text, _ = verdict(card)
+    cls = {True: "pass", False: "fail", None: "none"}[ok]
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["评估内容", "达标", "未达标", "未报告", "待审核"])
+    counts = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in part_counts(card))
+    detail_head = "".join(f"<th>{escape(h)}</th>" for h in OVERVIEW_HEADERS[:9])
+    status_cls = {"达标": "pass", "未达标": "fail", "未报告": "none", "待审核": "none"}
+    detail = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{status_cls.get(v, "")}">{escape(v)}</td>' if j == 7 else f"<td>{escape(v)}</td>"
+            for j, v in enumerate(row[:9])
+        )
+        + "</tr>"
+        for row in overview_rows(card)
+    )
+    return (
+        f'<h2>评估总览</h2>\n<div class="verdict {cls}">{escape(text)}</div>\n'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{counts}</tbody></table>\n"
+        f'<p class="note">政策文件：{escape(policies_text(card))}</p>\n'
+        f"<table><thead><tr>{detail_head}</tr></thead><tbody>{detail}</tbody></table>"
+    )
