@@ -1,4 +1,5 @@
--- grain: one row per received file and period
+-- grain: one row per received file and period, plus one `missing` row per roster school
+-- without a loaded return once the period's deadline has passed (audit.missing_return)
 SELECT period,
        file_name,
        school_code,
@@ -11,3 +12,16 @@ SELECT period,
        file_id,
        archive_path
 FROM audit.ingest_file
+UNION ALL
+SELECT period,
+       NULL AS file_name,
+       school_code,
+       'missing' AS status,
+       NULL AS n_errors,
+       NULL AS n_violations,
+       NULL AS n_warnings,
+       NULL AS submitted_on,
+       NULL AS received_at,
+       NULL AS file_id,
+       NULL AS archive_path
+FROM audit.missing_return
