@@ -1,0 +1,20 @@
+-- grain: one row per subject (school unit, or the county CV with school_code NULL), section, R indicator and period
+SELECT v.period,
+       v.level,
+       v.school_code,
+       s.school_name,
+       v.section,
+       v.indicator_code,
+       v.measure,
+       v.value,
+       v.prev_period,
+       v.prev_value,
+       v.change_abs,
+       v.change_pct,
+       v.change_bound,
+       v.flagged
+FROM core.fct_variance AS v
+LEFT JOIN core.dim_school AS s
+  ON s.school_code = v.school_code
+ AND s.valid_from <= v.period
+ AND (s.valid_to IS NULL OR v.period < s.valid_to)
