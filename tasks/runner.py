@@ -1,0 +1,87 @@
+"""Task runner selection (threads by default, Dask when configured) and chunked parallel reading."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from junheng.contract import ReceivedFile, ReturnBatch
+from tasks.read import read_returns
+
+DASK_ADDRESS_ENV = "JUNHENG_DASK_ADDRESS"
+# Files per parsing task: a task must do ≥100 ms of work to be worth its ~70–80 ms of Dask +
+# Prefect overhead (stack-notes §2.4/§2.9); 250 small returns take ~0.5 s to parse.
+CHUNK_FILES = int(os.environ.get("JUNHENG_CHUNK_FILES", "250"))
+
+
+def flow_task_runner(address: str | None = None) -> Any:
+    """The monthly flow's task runner.
+
+    ``JUNHENG_DASK_ADDRESS`` = ``tcp://host:8786``: an existing Dask cluster (scale-out);
+    ``local``: a temporary local cluster, one single-threaded worker process per core;
+    unset: Prefect's thread pool, bounded to the number of cores.
+    """
+    address = address if address is not None else os.environ.get(DASK_ADDRESS_ENV, "").strip()
+    if not address:
+        return ThreadPoolTaskRunner(max_workers=os.cpu_count() or 2)
+    from prefect_dask import DaskTaskRunner
+
+    if address == "local":
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": os.cpu_count() or 2, "threads_per_worker": 1, "dashboard_address": ":0"}
+        )
+    return DaskTaskRunner(address=address)
+
+
+def chunks(files: list[ReceivedFile], size: int | None = None) -> list[list[ReceivedFile]]:
+    size = size or CHUNK_FILES
+    return [files[i : i + size] for i in range(0, len(files), size)]
+
+
+def merge_batches(parts: list[ReturnBatch]) -> ReturnBatch:
+    """One batch from batches read in chunks, in chunk order (what read_returns gives for all files)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = ReturnBatch(files=[], info=pd.DataFrame(), frames={})
+    for p in parts:
+        out.files.extend(p.files)
+        out.columns.update(p.columns)
+        out.info_cells.update(p.info_cells)
+        out.findings.extend(p.findings)
+    out.info = _concat([p.info for p in parts])
+    out.frames = {k: _concat([p.frames[k] for p in parts]) for k in parts[0].frames} if parts else {}
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    filled = [f for f in frames if not f.empty]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame()
+    return pd.concat(filled, ignore_index=True)
+
+
+def _dask_runner_in_use() -> Any:
+    ctx = FlowRunContext.get()
+    runner = getattr(ctx, "task_runner", None) if ctx else None
+    return runner if type(runner).__name__ == "DaskTaskRunner" else None
+
+
+def read_returns_parallel(files: list[ReceivedFile]) -> ReturnBatch:
+    """read_returns, with the files parsed in chunks on the flow's Dask cluster when it has one.
+
+    Without Dask the files are read in this process: threads would not help (the parser holds
+    the GIL). Validation stays one GX run over the merged batch (its fixed cost is per run).
+    """
+    if _dask_runner_in_use() is None or len(files) <= CHUNK_FILES:
+        return read_returns(files)
+    futures = [read_chunk_task.submit(part) for part in chunks(files)]
+    return merge_batches([f.result() for f in futures])
+
+
+read_chunk_task = task(name="read-chunk", cache_policy=NO_CACHE)(read_returns)
