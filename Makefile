@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_PERIOD ?= 2026-10
 DEMO_DIR ?= data/demo
 
-.PHONY: setup demo test lint unit clean
+.PHONY: setup demo test lint unit clean browser bench
 
 setup: $(STAMP)
 
@@ -25,8 +25,22 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: setup lint
+# Headless Chromium and a CJK font for the HTML report check (tests/e2e/test_county_report.py),
+# installed with apt-get only when missing; without them that test fails in CI and skips locally.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk"; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei \
+	  || echo "chromium 安装失败：HTML 报告的浏览器检查将失败（CI）或跳过（本机）"; \
+	else echo "请安装 chromium 和 fonts-wqy-microhei（需要 root）：HTML 报告的浏览器检查将失败（CI）或跳过（本机）"; fi
+
+test: setup lint browser
 	PREFECT_HOME=$(CURDIR)/.pytest-prefect $(BIN)/python -m pytest
+
+# Benchmark (not a test): the parsing limit, junheng end to end and the naive pipeline; bench/README.md.
+N ?= 2000
+bench: setup
+	$(BIN)/python -m bench.run --n $(N)
 
 clean:
 	rm -rf data .pytest-prefect .pytest_cache .mypy_cache .ruff_cache

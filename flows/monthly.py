@@ -6,41 +6,59 @@ import uuid
 from pathlib import Path
 
 from prefect import flow
+from prefect.runtime import flow_run
 
 from junheng.settings import load_settings, previous_period
+from tasks.alerts import alerts_task
+from tasks.county_report import county_report_task
+from tasks.county_return import load_county_task, split_returns_task
+from tasks.feedback import feedback_task
+from tasks.incremental import Reread, read_incremental_task
 from tasks.ingest import archive_inbox_task
 from tasks.load import check_policy_task, fetch_marts_task, load_run_task
-from tasks.read import read_returns_task
+from tasks.preflight import check_output_task
 from tasks.report import publish_task
+from tasks.roster import missing_returns_task, roster_check_task
+from tasks.runner import flow_task_runner
 from tasks.summary import build_summary
 from tasks.validate import validate_task
 
 
-@flow(name="monthly-returns")
+@flow(name="monthly-returns", task_runner=flow_task_runner())  # Dask when JUNHENG_DASK_ADDRESS is set
 def monthly_returns(
     period: str | None = None,
     inbox: str | None = None,
     warehouse_url: str | None = None,
     data_dir: str | None = None,
     out_dir: str | None = None,
+    reread: Reread = "new",
 ) -> dict[str, object]:
     """Ingest one period's school returns from ``inbox`` and publish the period's reports.
 
     ``period`` defaults to the previous month (the scheduled run), ``inbox`` to
     ``<data_dir>/inbox/<period>``. Rerunning a period is safe: every load replaces its
-    (school, period) slices.
+    (school, period) slices. ``reread``: ``new`` reads only files not yet processed for the period
+    (by sha256), ``failed`` only the rejected ones again, ``all`` everything.
     """
     settings = load_settings(warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None)
     period = period or previous_period()
     inbox = inbox or str(settings.data_dir / "inbox" / period)
     url = settings.resolved_warehouse_url()
-    run_id = str(uuid.uuid4())
-    files = archive_inbox_task(Path(inbox), settings.archive_dir)
-    batch = read_returns_task(files)
-    findings = validate_task(batch, period)
+    run_id = str(flow_run.id or uuid.uuid4())  # the flow run's id: a retried run resumes its cached steps
+    out = check_output_task(Path(out_dir) if out_dir else settings.out_dir)  # before the warehouse is touched
+    files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
+    files, county_files = split_returns_task(files)  # the county return (县级指标) is no school return
+    county = load_county_task(url, period, county_files, run_id)  # before load: the models judge it
+    batch = read_incremental_task(url, period, files, reread)
+    findings = roster_check_task(url, batch, validate_task(batch, period))
     loaded = load_run_task(url, period, batch, findings, settings, run_id)
     n_violations = check_policy_task(url, period, run_id)
+    missing_returns_task(url, period, settings.deadline_day)
+    alerts = alerts_task(url, period, run_id)
     marts = fetch_marts_task(url, period)
-    summary = build_summary(period, loaded, marts, n_violations, settings)
-    reports = publish_task(period, marts, Path(out_dir) if out_dir else settings.out_dir, settings, summary)
-    return {**summary, "reports": {k: str(v) for k, v in reports.items()}, "run_id": run_id, "warehouse_url": url}
+    summary = build_summary(period, loaded, marts, n_violations, settings, alerts)
+    reports = publish_task(period, marts, out, settings, summary)
+    reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan
+    feedback = feedback_task(url, period, out, settings.data_dir)  # quarantine, school feedback, 报送情况
+    reports_out = {**{k: str(v) for k, v in reports.items()}, "feedback": str(feedback["overview"])}
+    return {**summary, **county, "reports": reports_out, "run_id": run_id, "warehouse_url": url}

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class PolicyChoices(BaseModel):
@@ -29,6 +29,8 @@ class Settings(BaseModel):
     warehouse_url: str = ""
     county: str = "本县"
     choices: PolicyChoices = PolicyChoices()
+    # Returns are due by this day of the month after the period; later, a roster school without one is missing.
+    deadline_day: int = Field(default=3, ge=1, le=28)
 
     @property
     def archive_dir(self) -> Path:
@@ -51,6 +53,8 @@ def load_settings(**overrides: object) -> Settings:
         env["warehouse_url"] = v
     if v := os.environ.get("JUNHENG_COUNTY"):
         env["county"] = v
+    if v := os.environ.get("JUNHENG_DEADLINE_DAY"):
+        env["deadline_day"] = int(v)
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(env)
 
@@ -60,3 +64,38 @@ def previous_period(today: date | None = None) -> str:
     now = today or datetime.now(ZoneInfo("Asia/Shanghai")).date()
     y, m = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
     return f"{y:04d}-{m:02d}"
+
+
+class AlertChannels(BaseModel):
+    """Where alert notifications go. Read from the environment only, so secrets never reach the repo,
+    the warehouse or Prefect parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    webhook_url: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = ""
+    smtp_to: tuple[str, ...] = ()
+    smtp_starttls: bool = False
+    timeout_seconds: float = 10.0
+
+    def enabled(self) -> list[str]:
+        return [name for name, on in (("webhook", self.webhook_url), ("email", self.smtp_host and self.smtp_to)) if on]
+
+
+def load_channels() -> AlertChannels:
+    """JUNHENG_WEBHOOK_URL; JUNHENG_SMTP_HOST/PORT/USER/PASSWORD/FROM/TO (TO: comma separated)/STARTTLS."""
+    e = os.environ
+    return AlertChannels(
+        webhook_url=e.get("JUNHENG_WEBHOOK_URL", ""),
+        smtp_host=e.get("JUNHENG_SMTP_HOST", ""),
+        smtp_port=int(e.get("JUNHENG_SMTP_PORT", "25")),
+        smtp_user=e.get("JUNHENG_SMTP_USER", ""),
+        smtp_password=SecretStr(e.get("JUNHENG_SMTP_PASSWORD", "")),
+        smtp_from=e.get("JUNHENG_SMTP_FROM", "") or "junheng@localhost",
+        smtp_to=tuple(a.strip() for a in e.get("JUNHENG_SMTP_TO", "").split(",") if a.strip()),
+        smtp_starttls=e.get("JUNHENG_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+    )

@@ -514,8 +514,32 @@ def school_code(serial: int) -> str:
     return f"{COUNTY_CODE}{serial:04d}"
 
 
+def _drift(rets: list[tuple[str, dict[str, Any]]], seed: int, period: str, drift: float) -> None:
+    """Month-to-month change for a multi-period demo: every school's facilities move by up to
+    ±drift (seeded by seed and period, so each period differs), and one school's 仪器设备值 is
+    typed with an extra 0 (×10) — the slip the outlier and period-change checks should catch.
+    Rural (乡村) schools keep only 0–30 % of their 音体美 teachers, the gap real counties have,
+    so the R3 差异系数 exceeds its limit and the report has a plan to show."""
+    rng = random.Random(f"{seed}:{period}")  # noqa: S311 - reproducible demo data
+    for _, ret in rets:
+        if ret["info"]["urban_rural"] == "乡村":
+            keep = rng.uniform(0.0, 0.3)
+            for t in ret["teachers"]:
+                for key in ("pe_teachers", "music_teachers", "art_teachers"):
+                    t[key] = int(t[key] * keep)
+        f = rng.uniform(1 - drift, 1 + drift)
+        for row in ret["facilities"]:
+            for key in ("teaching_aux_area_m2", "indoor_sports_area_m2", "sports_ground_area_m2"):
+                row[key] = int(row[key] * f)
+            row["equipment_value_yuan"] = round(row["equipment_value_yuan"] * f, 2)
+            row["multimedia_classrooms"] = max(0, round(row["multimedia_classrooms"] * f))
+    schools = [ret for _, ret in rets[1:] if ret["info"]["is_teaching_point"] == "否"]
+    slip = schools[rng.randrange(len(schools))]["facilities"][0]
+    slip["equipment_value_yuan"] = round(slip["equipment_value_yuan"] * 10, 2)
+
+
 def make_demo_returns(
-    *, schools: int = 24, period: str = "2026-10", seed: int = 7, broken: bool = False
+    *, schools: int = 24, period: str = "2026-10", seed: int = 7, broken: bool = False, drift: float = 0.0
 ) -> list[tuple[str, dict[str, Any]]]:
     """(file name, return dict for write_return) per school, deterministic for a seed."""
     if not MIN_SCHOOLS <= schools <= MAX_SCHOOLS - (2 if broken else 0):
@@ -535,6 +559,8 @@ def make_demo_returns(
     for serial, plan in enumerate(plans, start=1):
         code = school_code(serial)
         out.append((f"{code}_{plan.name}.xlsx", _return(rng, plan, code, period, thr)))
+    if drift > 0:
+        _drift(out, seed, period, drift)
     if broken:
         for offset, rule in enumerate(BROKEN_RULES, start=1):
             code = school_code(schools + offset)
@@ -561,7 +587,14 @@ def make_demo_returns(
 
 
 def make_demo_county(
-    outdir: Path, *, schools: int = 24, period: str = "2026-10", seed: int = 7, broken: bool = False
+    outdir: Path,
+    *,
+    schools: int = 24,
+    period: str = "2026-10",
+    seed: int = 7,
+    broken: bool = False,
+    drift: float = 0.0,
+    county_return: bool = False,
 ) -> list[Path]:
     """Write the demo county's returns into outdir (one .xlsx per school) and return their paths.
 
@@ -569,11 +602,17 @@ def make_demo_county(
     class of 54, a 九年一贯制学校 and a 完全中学 with 共用 facility rows, a 民办 十二年一贯制学校 with
     高中在校生数 and a 共用 row, and a 教学点 (fewer than 50 students) under the 九年一贯制学校.
     Most schools meet most R thresholds; some miss one narrowly and a few miss two.
-    broken=True adds the files of BROKEN_RULES.
+    broken=True adds the files of BROKEN_RULES. drift > 0 (e.g. 0.08) makes the same county (same
+    seed) move from period to period, for a multi-period demo of trends and outliers.
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    return [
+    paths = [
         write_return(outdir / name, ret)
-        for name, ret in make_demo_returns(schools=schools, period=period, seed=seed, broken=broken)
+        for name, ret in make_demo_returns(schools=schools, period=period, seed=seed, broken=broken, drift=drift)
     ]
+    if county_return:  # county_return=True also writes the bureau's own 县级指标 workbook
+        from tasks.county_return import demo_county_return, write_county_return
+
+        paths.append(write_county_return(outdir / "县级报表.xlsx", demo_county_return(period)))
+    return paths

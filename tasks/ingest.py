@@ -8,8 +8,10 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from junheng.contract import ReceivedFile
+from tasks.retry import io_retries
 
 IGNORED_PREFIXES = (".", "~$")  # hidden files and Office lock files are not returns
 
@@ -63,4 +65,4 @@ def archive_inbox(inbox: Path, archive_dir: Path) -> list[ReceivedFile]:
 
 
 # IO on a file share can fail transiently: retried with backoff (data errors never are).
-archive_inbox_task = task(name="archive-inbox", retries=3, retry_delay_seconds=[2, 10, 30])(archive_inbox)
+archive_inbox_task = task(name="archive-inbox", cache_policy=NO_CACHE, **io_retries())(archive_inbox)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 from prefect import task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, TASK_SOURCE
 
 from junheng.contract import Finding, ReturnBatch, findings_frame
 from junheng.policy import Rule, rules_in_force
-from junheng.settings import Settings
+from junheng.settings import Settings, load_settings
 from tasks.decide import decide, winners
+from tasks.retry import io_retries
 from tasks.units import build_units
 from warehouse import schema as s
 from warehouse.engine import connected, init_warehouse, query_frame
@@ -27,6 +32,7 @@ from warehouse.load import (
     sync_reference,
     update_dim_school,
 )
+from warehouse.locks import lock_period
 
 
 @dataclass
@@ -39,6 +45,15 @@ class LoadResult:
     files_superseded: int
     schools_loaded: list[str] = field(default_factory=list)
     statuses: list[dict[str, object]] = field(default_factory=list)
+
+
+def _test_pause_in_load() -> None:
+    """TEST ONLY (tests/integration/test_failures.py): JUNHENG_TEST_PAUSE_IN_LOAD=<marker file> writes
+    the marker and sleeps inside the open load transaction so the test can SIGKILL the run mid-load."""
+    marker = os.environ.get("JUNHENG_TEST_PAUSE_IN_LOAD")
+    if marker:
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(600)
 
 
 def load_run(
@@ -69,12 +84,14 @@ def load_run(
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
+            lock_period(conn, settings.county, period)  # a concurrent run of the same period waits here
             sync_reference(conn, period, rules)
             replace_school_slices(conn, period, info, frames, units, now)
             update_dim_school(conn, period, info, now)
             record_files(conn, period, status.assign(period=period, run_id=run_id, processed_at=now))
             record_findings(conn, period, list(status["file_id"]), ff, now, run_id)
             compute_period(conn, period, settings.choices.cv_method, now)
+            _test_pause_in_load()
             conn.execute(s.run_log.delete().where(s.run_log.c.run_id == run_id))
             conn.execute(
                 s.run_log.insert().values(
@@ -124,28 +141,38 @@ GROUP BY u.file_id, f.file_name, u.school_code
 """
 
 
+# Set-based (a statement per file cost ~1 ms each, bench/); UPDATE … FROM, not a correlated
+# subquery, so PostgreSQL joins once instead of scanning the issues per file.
+COUNT_VIOLATIONS_SQL = (
+    "UPDATE audit.ingest_file SET n_violations = 0 WHERE period = :period",
+    """
+UPDATE audit.ingest_file SET n_violations = c.n
+FROM (
+    SELECT file_id, COUNT(*) AS n FROM audit.validation_issue
+    WHERE period = :period AND severity = 'violation' GROUP BY file_id
+) AS c
+WHERE audit.ingest_file.period = :period AND audit.ingest_file.file_id = c.file_id
+""",
+)
+
+
 def check_policy_run(url: str, period: str, run_id: str, rules: list[Rule] | None = None) -> int:
     """Policy violations for every loaded school of the period, from the generated GX policy suite."""
     from expectations.gx_suite import check_policy
 
     rules = rules if rules is not None else rules_in_force(period)
     params: dict[str, object] = {"period": period}
-    with connected(url) as engine:
-        units = query_frame(engine, POLICY_UNITS_SQL, params)
-        classes = query_frame(engine, POLICY_CLASSES_SQL, params)
-        schools = query_frame(engine, POLICY_SCHOOLS_SQL, params)
+    with connected(url) as engine, engine.begin() as conn:
+        # Read and write under the period lock: a concurrent run's load cannot slip in between.
+        lock_period(conn, load_settings().county, period)
+        units = query_frame(conn, POLICY_UNITS_SQL, params)
+        classes = query_frame(conn, POLICY_CLASSES_SQL, params)
+        schools = query_frame(conn, POLICY_SCHOOLS_SQL, params)
         found = check_policy(period, rules, units, classes, schools)
-        with engine.begin() as conn:
-            record_violations(conn, period, findings_frame(found), datetime.now().replace(microsecond=0), run_id)
-            # Violations never reject, but the return status counts them.
-            conn.execute(s.ingest_file.update().where(s.ingest_file.c.period == period).values(n_violations=0))
-            per_file = pd.Series([f.file_id for f in found]).value_counts()
-            for fid, n in per_file.items():
-                conn.execute(
-                    s.ingest_file.update()
-                    .where(s.ingest_file.c.period == period, s.ingest_file.c.file_id == fid)
-                    .values(n_violations=int(n))
-                )
+        record_violations(conn, period, findings_frame(found), datetime.now().replace(microsecond=0), run_id)
+        # Violations never reject, but the return status counts them.
+        for sql in COUNT_VIOLATIONS_SQL:
+            conn.execute(sa.text(sql), params)
     return len(found)
 
 
@@ -154,6 +181,12 @@ def fetch_marts(url: str, period: str) -> dict[str, pd.DataFrame]:
         return read_marts(conn, period)
 
 
-load_run_task = task(name="load-and-compute", cache_policy=NO_CACHE)(load_run)
-check_policy_task = task(name="policy-violations", cache_policy=NO_CACHE)(check_policy_run)
-fetch_marts_task = task(name="read-marts", cache_policy=NO_CACHE)(fetch_marts)
+# IO errors (lost database connection) are retried with backoff; data errors never. load_run is one
+# transaction, so a retry starts clean. Results are persisted under a key of the flow run, period and
+# URL: a retried flow run (`prefect flow-run retry`) skips a load it already committed and resumes.
+_RESUME = RUN_ID + TASK_SOURCE + (INPUTS - "batch" - "findings" - "settings" - "rules")
+load_run_task = task(name="load-and-compute", cache_policy=_RESUME, persist_result=True, **io_retries())(load_run)
+check_policy_task = task(name="policy-violations", cache_policy=_RESUME, persist_result=True, **io_retries())(
+    check_policy_run
+)
+fetch_marts_task = task(name="read-marts", cache_policy=NO_CACHE, **io_retries())(fetch_marts)

@@ -57,9 +57,10 @@ SHEET_CV = "差异系数"
 SHEET_RETURNS = "报送情况"
 SHEET_ISSUES = "问题清单"
 SHEET_NAMES = (SHEET_SUMMARY, SHEET_SCHOOLS, SHEET_CV, SHEET_RETURNS, SHEET_ISSUES)
+SHEET_OVERVIEW = "评估总览"  # all 31 indicators and the vetoes; only when the marts carry the county scorecard
 
 SEVERITY_LABELS = {"error": "错误", "violation": "未达标", "warning": "警告", "info": "提示"}
-STATUS_LABELS = {"loaded": "已入库", "rejected": "已拒收", "superseded": "已被新版本替换"}
+STATUS_LABELS = {"loaded": "已入库", "rejected": "已拒收", "superseded": "已被新版本替换", "missing": "逾期未报"}
 
 # Labels of the summary counts the flow may pass; unknown keys are shown as given.
 SUMMARY_LABELS = {
@@ -78,6 +79,12 @@ SUMMARY_LABELS = {
     "warnings": "警告条数",
     "county_passes": "县域资源配置是否达标",
     "verdict": "结论",
+    "files_read": "本次读取文件数",
+    "alerts_opened": "新增预警",
+    "alerts_changed": "变化预警",
+    "alerts_resolved": "解除预警",
+    "alerts_open_total": "现有预警",
+    "notifications_pending": "待发送通知",
 }
 
 # Display decimals per indicator (R6 is in 元 per student).
@@ -232,6 +239,7 @@ class Report:
     returns: pd.DataFrame
     issues: pd.DataFrame
     cv_method: str
+    overview: pd.DataFrame | None = None  # mart.county_scorecard (tasks.scorecard)
 
     def sections(self) -> list[str]:
         present = {u.section for u in self.units} | {r.section for r in self.cv}
@@ -404,6 +412,7 @@ def build_report(
         returns=_mart(marts, "return_status"),
         issues=_mart(marts, "validation_issues"),
         cv_method=_str(choices.get("cv_method", "weighted")),
+        overview=marts.get("county_scorecard"),
     )
 
 
@@ -620,6 +629,10 @@ def write_workbook(report: Report, path: Path) -> None:
     _sheet_summary(ws, report)
     for name, write in writers:
         write(wb.create_sheet(name), report)
+    if report.overview is not None:
+        from tasks.scorecard import write_overview_sheet
+
+        write_overview_sheet(wb.create_sheet(SHEET_OVERVIEW, 1), report.overview)
     wb.properties.title = f"{report.county} {report.period} 义务教育优质均衡监测报告"
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
@@ -839,6 +852,10 @@ def render_html(report: Report) -> str:
         "<h2>本报告口径</h2>",
         _kv(report.choices),
     ]
+    if report.overview is not None:
+        from tasks.scorecard import overview_html
+
+        body.append(overview_html(report.overview))
     if report.summary:
         body += ["<h2>本期数据</h2>", _kv(report.summary)]
     body += [

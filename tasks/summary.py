@@ -27,7 +27,12 @@ def choices_text(settings: Settings) -> dict[str, str]:
 
 
 def build_summary(
-    period: str, load: LoadResult, marts: dict[str, pd.DataFrame], n_violations: int, settings: Settings
+    period: str,
+    load: LoadResult,
+    marts: dict[str, pd.DataFrame],
+    n_violations: int,
+    settings: Settings,
+    alerts: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Numbers for the CLI, the reports and the Prefect artifacts (nothing rounded here)."""
     comp = marts["school_compliance"]
@@ -38,13 +43,24 @@ def build_summary(
     cv_fail = cv[cv["meets"].fillna(False).astype(bool) == False]  # noqa: E712 - NULL counts as not met
     cv_fail_list = [f"{'小学' if r.section == 'primary' else '初中'}{r.indicator_code}" for r in cv_fail.itertuples()]
     resource_ok = bool(units_total) and units_pass == units_total and cv_fail.empty
+    # The period's files as the warehouse has them: a rerun reads only new files, but reports the whole period.
+    st = marts["return_status"]["status"] if "return_status" in marts else pd.Series(dtype=str)
+    files = st[st != "missing"]
+    period_counts = {
+        "files_received": len(files),
+        "files_loaded": int((files == "loaded").sum()),
+        "files_rejected": int((files == "rejected").sum()),
+        "files_superseded": int((files == "superseded").sum()),
+        "files_read": load.files_received,  # this run's share; 0 when nothing new arrived
+    }
+    extra: dict[str, object] = {"schools_missing": int((st == "missing").sum())}
+    if alerts is not None:
+        extra.update({f"alerts_{k}": alerts[k] for k in ("opened", "changed", "resolved", "open_total")})
+        extra["notifications_pending"] = alerts.get("notifications_pending", 0)
     return {
         "period": period,
         "county": settings.county,
-        "files_received": load.files_received,
-        "files_loaded": load.files_loaded,
-        "files_rejected": load.files_rejected,
-        "files_superseded": load.files_superseded,
+        **period_counts,
         "schools_in_period": int(comp["school_code"].nunique()) if units_total else 0,
         "units": units_total,
         "units_passing": units_pass,
@@ -55,6 +71,7 @@ def build_summary(
         "verdict": "资源配置达到优质均衡要求" if resource_ok else "资源配置未达到优质均衡要求",
         "county_passes": resource_ok,
         "choices": choices_text(settings),
+        **extra,
     }
 
 
@@ -65,11 +82,26 @@ def summary_lines(summary: dict[str, object]) -> list[str]:
     basis = "；".join(choices.values()) if isinstance(choices, dict) else ""
     return [
         f"{summary['county']} {summary['period']}：收到报表 {summary['files_received']} 份，"
-        f"入库 {summary['files_loaded']}，退回 {summary['files_rejected']}，被替代 {summary['files_superseded']}",
+        f"入库 {summary['files_loaded']}，退回 {summary['files_rejected']}，被替代 {summary['files_superseded']}"
+        + (f"（本次读取 {summary['files_read']} 份）" if "files_read" in summary else ""),
         f"学校单元 {summary['units']} 个，达标 {summary['units_passing']} 个"
         + (f"，数据不全 {summary['units_not_reported']} 个" if summary["units_not_reported"] else ""),
         f"差异系数 {summary['cv_indicators']} 项，未达标："
         + ("、".join(fails) if isinstance(fails, list) and fails else "无"),
         f"政策未达标记录 {summary['violations']} 条；结论：{summary['verdict']}",
+        *(
+            [
+                f"预警：新增 {summary['alerts_opened']}，变化 {summary['alerts_changed']}，"
+                f"解除 {summary['alerts_resolved']}，现有 {summary['alerts_open_total']}"
+                + (
+                    f"；待发送通知 {summary['notifications_pending']} 条"
+                    if summary.get("notifications_pending")
+                    else ""
+                )
+            ]
+            if "alerts_opened" in summary
+            else []
+        ),
+        *([f"逾期未报学校 {summary['schools_missing']} 所"] if summary.get("schools_missing") else []),
         f"口径：{basis}",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Iterator
@@ -58,12 +59,15 @@ def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     yield url
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
+def _close_stderr_at_exit() -> None:
     """duckdb 2.0 (nanobind) prints benign "leaked instance" lines at interpreter exit when Great
-    Expectations shared the process (duckdb/duckdb-python#522). The summary is printed by now;
-    close stderr so the run ends on pytest's own closing line."""
+    Expectations shared the process (duckdb/duckdb-python#522). atexit runs after pytest has
+    printed its summary and before that noise: close stderr so the run ends on pytest's line."""
     import sys
 
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
+atexit.register(_close_stderr_at_exit)

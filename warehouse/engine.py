@@ -24,7 +24,18 @@ MART_VIEWS = (
     "return_status",
     "validation_issues",
     "school_units",
+    # analytics (issue 6): filled by tasks.analytics.compute_analytics after the indicator models
+    "variance_report",
+    "outliers",
+    "remediation",
+    "cv_contribution",
+    # all 31 indicators and the vetoes (issue 4): filled by tasks.scorecard.compute_scorecard
+    "county_scorecard",
+    "county_verdict",
 )
+
+
+INIT_LOCK_KEY = 0x4A48_494E_4954  # "JHINIT": PostgreSQL advisory lock taken while the schema is set up
 
 
 def make_engine(url: str) -> Engine:
@@ -45,6 +56,9 @@ def read_sql_file(layer: str, name: str) -> str:
 def init_warehouse(engine: Engine) -> None:
     """Create schemas, tables and views (idempotent)."""
     with engine.begin() as conn:
+        if not is_duckdb(conn):
+            # Two first runs at once (two counties, two workers) would race on CREATE … IF NOT EXISTS.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INIT_LOCK_KEY})
         for schema in SCHEMAS:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
         metadata.create_all(conn, checkfirst=True)
@@ -85,10 +99,17 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
             duck.unregister(name)  # type: ignore[union-attr]
         return len(df)
     pg = conn.connection.driver_connection
+    # COPY sends text: a whole float (founded_year 1950.0 in a float column of NaNs) must go as 1950.
+    int_pos = [i for i, c in enumerate(cols) if isinstance(table.c[c].type, sa.Integer)]
     with pg.cursor() as cur:  # type: ignore[union-attr]
         with cur.copy(f"COPY {target} ({collist}) FROM STDIN") as copy:
             for row in df.itertuples(index=False, name=None):
-                copy.write_row([_clean_value(v) for v in row])
+                values = [_clean_value(v) for v in row]
+                for i in int_pos:
+                    v = values[i]
+                    if isinstance(v, float) and v.is_integer():
+                        values[i] = int(v)
+                copy.write_row(values)
     return len(df)
 
 

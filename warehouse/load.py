@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from junheng.policy import INDICATOR_NAMES, Rule, period_start
+from junheng.policy import INDICATOR_NAMES, Rule, part_of, period_start
 from junheng.spec import SECTION_CODES, SECTION_LABELS
 from warehouse import schema as s
 from warehouse.engine import MART_VIEWS, bulk_insert, query_frame, run_model
@@ -34,7 +35,7 @@ def sync_reference(conn: Connection, period: str, rules: list[Rule] | tuple[Rule
         [
             {
                 "indicator_code": code,
-                "part": "资源配置" if code.startswith("R") else "政府保障程度",
+                "part": part_of(code),
                 "name_zh": INDICATOR_NAMES[code],
                 "unit": r.unit,
             }
@@ -115,8 +116,13 @@ def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_
         "founded_year",
     ]
     current = query_frame(conn, "SELECT * FROM core.dim_school WHERE is_current")
-    current = current.set_index("school_code") if not current.empty else current
+    by_code = {str(r["school_code"]): r for r in current.to_dict("records")}
     t = s.dim_school
+    # Set-based: classify each school in Python, then one statement per kind (bench/: per-row
+    # statements cost 10 s at 2,000 returns on DuckDB).
+    closed: list[str] = []
+    replaced: list[str] = []
+    rows: list[dict[str, object]] = []
     for rec in info.to_dict("records"):
         code = str(rec["school_code"])
         row = {a: rec.get(a) for a in attrs}
@@ -127,32 +133,48 @@ def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_
         for k, v in row.items():
             if isinstance(v, float) and pd.isna(v):
                 row[k] = None
-        if not current.empty and code in current.index:
-            cur = current.loc[code]
+        cur = by_code.get(code)
+        if cur is not None:
             same = all(((cur[a] is None or pd.isna(cur[a])) and row[a] is None) or cur[a] == row[a] for a in attrs)
             if same:
                 continue
             if cur["valid_from"] >= period:
                 # A correction of the same (or a later) period: overwrite the version in place.
-                conn.execute(
-                    t.update()
-                    .where(t.c.school_sk == cur["school_sk"])
-                    .values(**row, file_id=rec["file_id"], loaded_at=loaded_at)
+                replaced.append(cur["school_sk"])
+                rows.append(
+                    {
+                        **cur,
+                        **row,
+                        "file_id": rec["file_id"],
+                        "loaded_at": loaded_at,
+                    }
                 )
                 continue
-            conn.execute(t.update().where(t.c.school_sk == cur["school_sk"]).values(valid_to=period, is_current=False))
-        conn.execute(
-            t.insert().values(
-                school_sk=f"{code}@{period}",
-                school_code=code,
+            closed.append(cur["school_sk"])
+        rows.append(
+            {
+                "school_sk": f"{code}@{period}",
+                "school_code": code,
                 **row,
-                valid_from=period,
-                valid_to=None,
-                is_current=True,
-                file_id=rec["file_id"],
-                loaded_at=loaded_at,
-            )
+                "valid_from": period,
+                "valid_to": None,
+                "is_current": True,
+                "file_id": rec["file_id"],
+                "loaded_at": loaded_at,
+            }
         )
+    for part in _chunks(closed):
+        conn.execute(t.update().where(t.c.school_sk.in_(part)).values(valid_to=period, is_current=False))
+    for part in _chunks(replaced):
+        conn.execute(t.delete().where(t.c.school_sk.in_(part)))
+    if rows:
+        frame = pd.DataFrame(rows, columns=[c.name for c in t.columns]).astype(object)
+        bulk_insert(conn, t, frame.where(frame.notna(), None))
+
+
+def _chunks(values: list[str], size: int = 10_000) -> list[list[str]]:
+    """IN lists in slices: PostgreSQL allows at most 65,535 bound parameters per statement."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
 
 
 def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
@@ -162,18 +184,36 @@ def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
     t = s.ingest_file
     conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(list(files["file_id"]))))
     bulk_insert(conn, t, files)
+    if "run_id" in files.columns and "processed_at" in files.columns and files["run_id"].nunique() == 1:
+        # One statement: every other return of a school whose winner was just recorded is superseded.
+        conn.execute(
+            sa.text(SUPERSEDE_SQL),
+            {"period": period, "run_id": files["run_id"].iloc[0], "at": files["processed_at"].iloc[0]},
+        )
+        return
     winners = files[files["status"] == "loaded"]
-    for rec in winners[["school_code", "file_id"]].to_dict("records"):
+    for rec in winners[["school_code", "file_id", "received_at"]].to_dict("records"):
         conn.execute(
             t.update()
             .where(
                 t.c.period == period,
                 t.c.school_code == rec["school_code"],
                 t.c.file_id != rec["file_id"],
-                t.c.status.in_(["loaded", "rejected"]),
+                # A rejected file is replaced by its correction, not by a return received before it.
+                (t.c.status == "loaded") | ((t.c.status == "rejected") & (t.c.received_at <= rec["received_at"])),
             )
             .values(status="superseded")
         )
+
+
+SUPERSEDE_SQL = """
+UPDATE audit.ingest_file SET status = 'superseded'
+WHERE period = :period AND status IN ('loaded', 'rejected') AND EXISTS (
+    SELECT 1 FROM audit.ingest_file AS w
+    WHERE w.period = :period AND w.run_id = :run_id AND w.processed_at = :at AND w.status = 'loaded'
+      AND w.school_code = audit.ingest_file.school_code AND w.file_id <> audit.ingest_file.file_id
+)
+"""
 
 
 def record_findings(
@@ -199,6 +239,12 @@ def compute_period(conn: Connection, period: str, cv_method: str, computed_at: d
     run_model(conn, "indicators", "fct_school_indicator", s.fct_school_indicator, params)
     run_model(conn, "indicators", "fct_school_compliance", s.fct_school_compliance, params)
     run_model(conn, "indicators", "fct_county_indicator", s.fct_county_indicator, params)
+    from tasks.analytics import compute_analytics  # late import: tasks.analytics builds on warehouse
+
+    compute_analytics(conn, period, computed_at)
+    from tasks.scorecard import compute_scorecard  # late import, as above
+
+    compute_scorecard(conn, period, computed_at)
 
 
 def read_marts(conn: Connection, period: str) -> dict[str, pd.DataFrame]:

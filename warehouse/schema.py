@@ -335,3 +335,264 @@ fct_county_indicator = Table(
 
 # Facts replaced per (school, period) slice on load.
 SCHOOL_SLICE_TABLES = (raw_school_info, raw_facility, raw_room, raw_quality, fct_school_section, fct_class)
+
+# ---------------------------------------------------------------- roster, missing returns, alerts (issue 5)
+# The bureau's register of schools expected to report; replaced as a whole by `junheng roster import`.
+roster = Table(
+    "roster",
+    metadata,
+    Column("school_code", String(10), primary_key=True),
+    Column("school_name", Text, nullable=False),
+    Column("school_type", Text),
+    Column("township", Text),
+    Column("urban_rural", Text),
+    Column("ownership", Text),
+    Column("is_teaching_point", Boolean),
+    Column("parent_school_code", String(10)),
+    Column("source_file", Text, nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("imported_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# grain: one row per roster school without a loaded return once the period's deadline has passed;
+# the period slice is recomputed on every run.
+missing_return = Table(
+    "missing_return",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("school_name", Text),
+    Column("deadline", Date, nullable=False),
+    Column("detected_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("period", "school_code"),
+    schema="audit",
+)
+
+# One row per alert key (period, scope, school, section, rule); state open | changed | resolved.
+alert = Table(
+    "alert",
+    metadata,
+    Column("alert_key", String(64), primary_key=True),  # sha256 of the key fields
+    Column("period", String(7), nullable=False),
+    Column("scope", String(8), nullable=False),  # school | county
+    Column("school_code", String(10)),
+    Column("section", String(8)),
+    Column("rule", Text, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("value", Text),
+    Column("threshold", Text),
+    Column("message", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("resolved_at", DateTime),
+    Column("run_id", String(36)),
+    schema="audit",
+)
+
+# The history of every alert: one row per state change.
+alert_event = Table(
+    "alert_event",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("alert_key", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("value", Text),
+    Column("threshold", Text),
+    Column("run_id", String(36)),
+    Column("occurred_at", DateTime, nullable=False),
+    schema="audit",
+)
+
+# Notifications to send, one per channel; pending until the channel accepts them (never dropped).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("notification_id", String(36), primary_key=True),
+    Column("channel", String(10), nullable=False),  # webhook | email
+    Column("kind", String(10), nullable=False),  # alert | digest
+    Column("period", String(7), nullable=False),
+    Column("event_id", String(36)),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("status", String(10), nullable=False),  # pending | sent
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("run_id", String(36)),
+    schema="audit",
+)
+
+# ---------------------------------------------------------------- core: analytics (issue 6)
+# grain: one row per subject (school unit, or the county CV when school_code is NULL), section,
+# indicator and period: the change from the previous period the subject was reported in.
+fct_variance = Table(
+    "fct_variance",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("level", String(12), nullable=False),  # school_unit | county
+    Column("school_code", String(10)),
+    Column("section", String(8), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("measure", String(8), nullable=False),  # value (unit's indicator) | cv (county CV)
+    Column("value", Double),
+    Column("prev_period", String(7)),
+    Column("prev_value", Double),
+    Column("change_abs", Double),
+    Column("change_pct", Double),  # relative change (0.25 = +25 %); NULL when prev_value is 0 or missing
+    Column("change_bound", Double, nullable=False),
+    Column("flagged", Boolean),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# grain: one row per school unit, missed R indicator (meets = FALSE) and period.
+fct_remediation = Table(
+    "fct_remediation",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("students", Double, nullable=False),
+    Column("resource", Double, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("threshold", Double, nullable=False),
+    Column("floor", Double, nullable=False),
+    Column("per_students", Double, nullable=False),
+    Column("resource_unit", Text, nullable=False),  # 人 | 平方米 | 元 | 间
+    Column("need_to_threshold", Double, nullable=False),
+    Column("need_to_floor", Double, nullable=False),
+    Column("need_to_threshold_whole", Double, nullable=False),
+    Column("need_to_floor_whole", Double, nullable=False),
+    Column("below_floor", Boolean, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# grain: one row per outlier finding (school unit, indicator, method) and period.
+fct_outlier = Table(
+    "fct_outlier",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("method", String(16), nullable=False),  # cross_section | own_history
+    Column("value", Double, nullable=False),
+    Column("center", Double, nullable=False),  # median of the reference values
+    Column("spread", Double),  # MAD, mean absolute deviation, or the change bound
+    Column("spread_kind", String(8)),  # mad | meanad | bound
+    Column("score", Double),  # modified z-score (cross_section)
+    Column("band_low", Double),
+    Column("band_high", Double),
+    Column("n_ref", Integer, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# grain: one row per school unit in a county CV (section, indicator) and period.
+fct_cv_contribution = Table(
+    "fct_cv_contribution",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("students", Double, nullable=False),
+    Column("value", Double, nullable=False),
+    Column("weight_share", Double, nullable=False),
+    Column("mean", Double),
+    Column("cv", Double),
+    Column("cv_limit", Double),
+    Column("contribution_share", Double),
+    Column("cv_contribution", Double),
+    Column("cv_if_mean", Double),
+    Column("cv_if_threshold", Double),
+    Column("threshold", Double),
+    Column("plan_step", Integer),
+    Column("plan_target", Double),
+    Column("plan_need", Double),
+    Column("plan_cv_after", Double),
+    Column("cv_method", String(10), nullable=False),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# ---------------------------------------------------------------- issue 4: county return and scorecard
+# grain: one row per reported item of the loaded county return (县级指标) and period.
+raw_county_return = Table(
+    "county_return",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("county_name", Text),
+    Column("item_code", String(32), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("measure", String(8), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("value_num", Double),  # NULL = not reported (evidence: not yet reviewed)
+    Column("value_text", Text),
+    Column("reviewer", Text),
+    Column("reviewed_on", Date),
+    Column("note", Text),
+    Column("cell", Text),
+    *_lineage(),
+    schema="raw",
+)
+
+# grain: one row per school, G rule (indicator, measure, item, section) and period.
+fct_school_rule = Table(
+    "fct_school_rule",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("school_code", String(10), nullable=False),
+    Column("section", String(8), nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("measure", String(8), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("value", Double),
+    Column("threshold", Double),
+    Column("meets", Boolean),
+    Column("note", Text),
+    Column("file_id", String(64)),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
+
+# grain: one row per period and rule in force (indicator, measure, section, item), plus one row per
+# indicator of the 31 and veto that has no rule in force or no data (status says which).
+fct_county_scorecard = Table(
+    "fct_county_scorecard",
+    metadata,
+    Column("period", String(7), nullable=False),
+    Column("part", Text, nullable=False),
+    Column("indicator_code", String(16), nullable=False),
+    Column("name_zh", Text),
+    Column("kind", String(10)),
+    Column("measure", String(8)),
+    Column("scope", String(16)),
+    Column("section", String(8), nullable=False),
+    Column("item", Text, nullable=False),
+    Column("value", Double),
+    Column("comparator", String(2)),
+    Column("threshold", Double),
+    Column("unit", Text),
+    Column("meets", Boolean),
+    Column("status", String(16), nullable=False),  # met | unmet | not_reported | evidence_pending
+    Column("n_schools", Integer),
+    Column("n_unmet", Integer),
+    Column("note", Text),
+    Column("policy", Text),
+    Column("source", Text),
+    Column("rule_valid_from", Date),
+    Column("computed_at", DateTime, nullable=False),
+    schema="core",
+)
