@@ -16,10 +16,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
+# Three months of a 24-school demo county: two earlier months for trends, then the main month with
+# two broken returns (rejected with feedback) and the county's own return (for the 31-indicator overview).
+DEMO_EARLIER ?= 2026-08 2026-09
 demo: setup
-	rm -rf $(DEMO_DIR)/inbox
-	$(BIN)/junheng demo-data $(DEMO_DIR)/inbox --schools 24 --period $(DEMO_PERIOD) --broken
-	$(BIN)/junheng run --period $(DEMO_PERIOD) --inbox $(DEMO_DIR)/inbox --data-dir $(DEMO_DIR)
+	rm -rf $(DEMO_DIR)
+	@for p in $(DEMO_EARLIER); do \
+	  $(BIN)/junheng demo-data $(DEMO_DIR)/inbox/$$p --schools 24 --period $$p --drift 0.08 >/dev/null && \
+	  $(BIN)/junheng run --period $$p --inbox $(DEMO_DIR)/inbox/$$p --data-dir $(DEMO_DIR) >/dev/null || exit 1; \
+	  echo "已处理演示报表期 $$p"; \
+	done
+	$(BIN)/junheng demo-data $(DEMO_DIR)/inbox/$(DEMO_PERIOD) --schools 24 --period $(DEMO_PERIOD) --drift 0.08 \
+	  --broken --county-return
+	$(BIN)/junheng run --period $(DEMO_PERIOD) --inbox $(DEMO_DIR)/inbox/$(DEMO_PERIOD) --data-dir $(DEMO_DIR)
 
 lint: setup
 	$(BIN)/ruff check .

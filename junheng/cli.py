@@ -84,6 +84,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         seed=args.seed,
         broken=args.broken,
         drift=args.drift,
+        county_return=args.county_return,
     )
     print(f"已生成 {len(paths)} 份演示报表：{args.outdir}")
     return 0
@@ -112,7 +113,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     reports = result["reports"]
     assert isinstance(reports, dict)
     print("报告：")
-    for kind in ("xlsx", "html"):
+    for kind in ("xlsx", "html", "county_xlsx", "county_html", "feedback"):
         if kind in reports:
             print(f"  {reports[kind]}")
     print(f"数据仓库：{result['warehouse_url']}")
@@ -133,6 +134,8 @@ STAGES = {
     "alerts": "生成预警并通知",
     "read-marts": "读取结果",
     "publish-reports": "发布报告",
+    "county-report": "县域分析报告",
+    "school-feedback": "学校反馈与报送情况",
 }
 
 
@@ -298,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--period", type=_period, default="2026-10")
     d.add_argument("--seed", type=int, default=7)
     d.add_argument("--broken", action="store_true", help="另加几份有错误的报表，用来演示退回")
+    d.add_argument("--county-return", action="store_true", help="另加一份县级报表（县级指标），用来演示评估总览")
     d.add_argument("--drift", type=float, default=0.0, help="各期之间办学条件的随机变动幅度（如 0.08），用于多期演示")
     d.set_defaults(func=cmd_demo_data)
 
