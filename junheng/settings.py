@@ -20,6 +20,8 @@ class PolicyChoices(BaseModel):
     teaching_point_policy: Literal["exclude_under_50", "merge"] = "exclude_under_50"
     teaching_point_min_students: int = 50
     private_in_cv: bool = False
+    # Which teachers count as 艺术 for R3: 音乐+美术 (indicators.md), or also 舞蹈/戏剧/戏曲 etc.
+    r3_art_teachers: Literal["music_art", "all_art"] = "music_art"
 
 
 class Settings(BaseModel):
@@ -55,6 +57,8 @@ def load_settings(**overrides: object) -> Settings:
         env["county"] = v
     if v := os.environ.get("JUNHENG_DEADLINE_DAY"):
         env["deadline_day"] = int(v)
+    if v := os.environ.get("JUNHENG_R3_ART_TEACHERS"):
+        env["choices"] = {"r3_art_teachers": v}
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(env)
 

@@ -125,6 +125,15 @@ TEACHERS = Sheet(
         Field("本年度交流轮岗教师数", "rotated_teachers", "int", at_most="teachers"),
         Field("其中骨干教师数", "rotated_backbone_teachers", "int", at_most="rotated_teachers"),
         Field("五年360学时培训完成教师数", "trained_360h_teachers", "int", at_most="teachers"),
+        # Optional: counted in R3 only under the policy choice r3_art_teachers = "all_art".
+        Field(
+            "其他艺术专任教师数（舞蹈、戏剧、戏曲等）",
+            "other_art_teachers",
+            "int",
+            required=False,
+            at_most="teachers",
+            note="音乐、美术以外的艺术学科；是否计入R3由县里的口径设置决定",
+        ),
     ),
 )
 

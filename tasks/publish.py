@@ -281,6 +281,10 @@ def describe_choices(choices: Mapping[str, object]) -> list[tuple[str, str]]:
     if private is not None:
         flag = private if isinstance(private, bool) else _str(private).lower() in ("true", "1", "是", "yes")
         out.append(("民办学校", "计入差异系数" if flag else "列出指标，但不计入差异系数"))
+    r3 = rest.pop("r3_art_teachers", None)
+    if r3 is not None:
+        art = {"music_art": "音乐、美术", "all_art": "音乐、美术及其他艺术学科"}.get(_str(r3), _str(r3))
+        out.append(("R3 艺术教师口径", art))
     out.extend((k, _str(v)) for k, v in rest.items())
     return out
 

@@ -14,6 +14,7 @@ CHOICE_TEXT: dict[str, dict[object, str]] = {
         "merge": "教学点并入所属学校计算",
     },
     "private_in_cv": {True: "民办学校计入差异系数", False: "民办学校不计入差异系数（仍按学校达标规则评价）"},
+    "r3_art_teachers": {"music_art": "音乐、美术", "all_art": "音乐、美术及其他艺术学科"},
 }
 
 
@@ -23,6 +24,7 @@ def choices_text(settings: Settings) -> dict[str, str]:
         "cv_method": CHOICE_TEXT["cv_method"][c.cv_method],
         "teaching_point_policy": CHOICE_TEXT["teaching_point_policy"][c.teaching_point_policy],
         "private_in_cv": CHOICE_TEXT["private_in_cv"][c.private_in_cv],
+        "r3_art_teachers": CHOICE_TEXT["r3_art_teachers"][c.r3_art_teachers],
     }
 
 

@@ -19,6 +19,11 @@ from junheng.spec import FACILITIES, SECTION_CODES, TEACHERS
 WEIGHT = {"primary": 1.0, "junior": 1.1, "senior": 1.32}
 
 TEACHER_CODES = [c for c in TEACHERS.codes if c != "section"]
+R3_BASE_CODES = ("pe_teachers", "music_teachers", "art_teachers")
+OTHER_ART = "other_art_teachers"
+_R3_OTHER = "_r3_other_art"  # the other-art count R3 adds under "all_art" (see _r3_other_art)
+# `<code>__raw` marker for a column the sheet lacks (same text as tasks.read.COLUMN_ABSENT).
+COLUMN_ABSENT = "(列缺失)"
 FACILITY_CODES = [c for c in FACILITIES.codes if c != "section"]
 
 UNIT_COLUMNS = [
@@ -28,6 +33,7 @@ UNIT_COLUMNS = [
     "students",
     "classes",
     *TEACHER_CODES,
+    "r3_teachers",
     *FACILITY_CODES,
     "shared_share",
     "senior_students",
@@ -83,6 +89,30 @@ def _sum_by_section(frame: pd.DataFrame, codes: list[str]) -> dict[tuple[str, st
     return out
 
 
+def _r3_other_art(teachers: pd.DataFrame) -> pd.DataFrame:
+    """The teachers frame plus the other-art count R3 adds under "all_art".
+
+    A return made before the column existed (the sheet lacks it) counts 0: its school reported
+    music and art only. A blank cell in a sheet that has the column stays missing, so R3 is then
+    not reported rather than guessed.
+    """
+    if OTHER_ART not in teachers.columns:
+        return teachers.assign(**{_R3_OTHER: 0.0})
+    value = pd.to_numeric(teachers[OTHER_ART], errors="coerce").astype("float64")
+    raw = teachers.get(f"{OTHER_ART}__raw")
+    if raw is not None:
+        value = value.mask(raw.isin([COLUMN_ABSENT]), 0.0)
+    return teachers.assign(**{_R3_OTHER: value})
+
+
+def _r3_teachers(t: dict[str, float], choices: PolicyChoices) -> float:
+    """R3's numerator: 体育 + 音乐 + 美术 (+ other art under "all_art"); any missing part leaves it missing."""
+    parts = [t.get(c, math.nan) for c in R3_BASE_CODES]
+    if choices.r3_art_teachers == "all_art":
+        parts.append(t.get(_R3_OTHER, math.nan))
+    return math.fsum(parts) if not any(math.isnan(v) for v in parts) else math.nan
+
+
 def build_units(
     period: str,
     info: pd.DataFrame,
@@ -104,7 +134,7 @@ def build_units(
         if not classes.empty
         else pd.DataFrame(columns=["sum", "count"])
     )
-    teach = _sum_by_section(teachers, TEACHER_CODES)
+    teach = _sum_by_section(_r3_other_art(teachers), [*TEACHER_CODES, _R3_OTHER])
     fac = _sum_by_section(facilities, FACILITY_CODES)
 
     sums = dict(zip(students.index, students["sum"].astype("float64"), strict=True))
@@ -132,6 +162,7 @@ def build_units(
             t = teach.get((fid, section), {})
             for code in TEACHER_CODES:
                 measures[code] = t.get(code, math.nan)
+            measures["r3_teachers"] = _r3_teachers(t, choices)
             note = ""
             is_unit = True
             if (
@@ -174,7 +205,7 @@ def build_units(
 
 def _merge_teaching_points(units: pd.DataFrame) -> pd.DataFrame:
     """Policy 'merge': a teaching point's students and resources are added to its parent."""
-    add_codes = ["students", "classes", *TEACHER_CODES, *FACILITY_CODES]
+    add_codes = ["students", "classes", *TEACHER_CODES, "r3_teachers", *FACILITY_CODES]
     tps = units[units["_parent"].notna()]
     for idx, tp in tps.iterrows():
         parent = units.index[(units["school_code"] == tp["_parent"]) & (units["section"] == tp["section"])]

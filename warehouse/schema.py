@@ -245,6 +245,8 @@ fct_school_section = Table(
     Column("rotated_teachers", Double),
     Column("rotated_backbone_teachers", Double),
     Column("trained_360h_teachers", Double),
+    Column("other_art_teachers", Double),
+    Column("r3_teachers", Double),  # R3 numerator under the run's r3_art_teachers choice (tasks/units.py)
     Column("teaching_aux_area_m2", Double),
     Column("indoor_sports_area_m2", Double),
     Column("sports_ground_area_m2", Double),

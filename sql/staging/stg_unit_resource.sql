@@ -8,8 +8,9 @@ SELECT period, school_code, section, file_id, students, is_unit, in_cv,
        'R2', backbone_teachers, 100.0
 FROM core.fct_school_section
 UNION ALL
+-- R3: 体育 + 艺术 teachers, summed at load time under the r3_art_teachers choice (tasks/units.py).
 SELECT period, school_code, section, file_id, students, is_unit, in_cv,
-       'R3', pe_teachers + music_teachers + art_teachers, 100.0
+       'R3', r3_teachers, 100.0
 FROM core.fct_school_section
 UNION ALL
 -- R4 leaves indoor sports rooms out: they count toward sports area (R5).

@@ -46,6 +46,7 @@ def _school(engine: Any, period: str) -> None:
         "pe_teachers": 1.0,
         "music_teachers": 0.0,
         "art_teachers": 0.0,
+        "r3_teachers": 1.0,  # 体育 1 + 音乐 0 + 美术 0, as build_units stores it
         "certified_teachers": 10.0,
         "rotation_eligible_teachers": 10.0,
         "rotated_teachers": 1.0,  # 10 % exactly

@@ -31,14 +31,16 @@ GOOD = {
 
 
 def unit(code: str, students: float, section: str = "primary", in_cv: bool = True, **measures: float) -> dict:
+    m = {**GOOD, **measures}
+    # build_units stores R3's numerator; under the default choice it is 体育 + 音乐 + 美术.
+    m.setdefault("r3_teachers", m["pe_teachers"] + m["music_teachers"] + m["art_teachers"])
     return {
         "period": PERIOD,
         "school_code": code,
         "section": section,
         "students": students,
         "classes": 3,
-        **GOOD,
-        **measures,
+        **m,
         "shared_share": 0.0,
         "is_unit": True,
         "in_cv": in_cv,

@@ -140,3 +140,42 @@ def test_merge_policy_adds_teaching_point_to_parent() -> None:
     assert units.loc["3708300001", "students"] == 430
     assert units.loc["3708300001", "teaching_aux_area_m2"] == pytest.approx(2150.0)
     assert not bool(units.loc["3708300009", "is_unit"])
+
+
+def _r3_frames(**teacher: object) -> tuple[pd.DataFrame, ...]:
+    info, cls, teachers, fac = _frames("小学", [("小学", 60.0), ("小学", 40.0)], [])
+    return info, cls, teachers.assign(**teacher), fac
+
+
+@pytest.mark.parametrize(("choice", "r3"), [("music_art", 3.0), ("all_art", 5.0)])
+def test_r3_teachers_follow_the_art_choice(choice: str, r3: float) -> None:
+    # 体育 1 + 音乐 1 + 美术 1 (+ 其他艺术 2 under all_art); P = 100, so R3 = count / 100 × 100.
+    frames = _r3_frames(pe_teachers=1.0, music_teachers=1.0, art_teachers=1.0, other_art_teachers=2.0)
+    unit = build_units("2026-10", *frames, PolicyChoices(r3_art_teachers=choice)).iloc[0]  # type: ignore[arg-type]
+    assert unit["students"] == 100.0
+    assert unit["r3_teachers"] == r3
+    assert unit["r3_teachers"] / unit["students"] * 100 == r3
+    assert unit["other_art_teachers"] == 2.0  # stored as reported, whatever the choice
+
+
+def test_r3_other_art_column_absent_counts_zero_but_a_blank_cell_is_not_reported() -> None:
+    base = {"pe_teachers": 1.0, "music_teachers": 1.0, "art_teachers": 1.0}
+    all_art = PolicyChoices(r3_art_teachers="all_art")
+    # An older return without the column (the reader's marker): its school reported music and art only.
+    absent = _r3_frames(**base, other_art_teachers=math.nan, other_art_teachers__raw="(列缺失)")
+    assert build_units("2026-10", *absent, all_art).iloc[0]["r3_teachers"] == 3.0
+    # The column is there but the cell is blank: never guessed, so R3 is not reported under all_art.
+    blank = _r3_frames(**base, other_art_teachers=math.nan, other_art_teachers__raw=None)
+    assert math.isnan(build_units("2026-10", *blank, all_art).iloc[0]["r3_teachers"])
+    assert build_units("2026-10", *blank, PolicyChoices()).iloc[0]["r3_teachers"] == 3.0
+
+
+def test_r3_teachers_missing_when_a_base_count_is_missing() -> None:
+    frames = _r3_frames(pe_teachers=1.0, music_teachers=math.nan, art_teachers=1.0)
+    assert math.isnan(build_units("2026-10", *frames, PolicyChoices()).iloc[0]["r3_teachers"])
+
+
+def test_column_absent_marker_matches_the_reader() -> None:
+    from tasks import read, units
+
+    assert units.COLUMN_ABSENT == read.COLUMN_ABSENT

@@ -1,0 +1,29 @@
+"""The R3 art-teacher choice: settable by environment and stated in every report."""
+
+from __future__ import annotations
+
+import pytest
+
+from junheng.settings import PolicyChoices, load_settings
+from tasks.publish import describe_choices
+from tasks.summary import choices_text
+
+
+def test_default_is_music_and_art_and_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUNHENG_R3_ART_TEACHERS", raising=False)
+    assert load_settings().choices.r3_art_teachers == "music_art"
+    monkeypatch.setenv("JUNHENG_R3_ART_TEACHERS", "all_art")
+    assert load_settings().choices == PolicyChoices(r3_art_teachers="all_art")
+    monkeypatch.setenv("JUNHENG_R3_ART_TEACHERS", "dance")
+    with pytest.raises(ValueError, match="r3_art_teachers"):
+        load_settings()
+
+
+@pytest.mark.parametrize(("choice", "text"), [("music_art", "音乐、美术"), ("all_art", "音乐、美术及其他艺术学科")])
+def test_reports_state_the_choice(choice: str, text: str) -> None:
+    settings = load_settings(choices=PolicyChoices(r3_art_teachers=choice))  # type: ignore[arg-type]
+    choices = choices_text(settings)
+    assert choices["r3_art_teachers"] == text
+    # The Excel 概要 and HTML 本报告口径 sections list describe_choices(choices).
+    assert ("R3 艺术教师口径", text) in describe_choices(choices)
+    assert ("R3 艺术教师口径", text) in describe_choices(settings.choices.model_dump())
