@@ -263,6 +263,36 @@ def cv_with(units: Sequence[UnitValue], index: int, new_value: float) -> float |
     return mean_cv([u.weight for u in units], values)[1]
 
 
+class _Moments:
+    """Σw, the weighted mean and the centred sums of one set of units: the CV with any one value
+    replaced in O(1) instead of O(n), so what-ifs and plans stay linear in the number of units.
+
+    Centred (Σw(x − m), Σw(x − m)²) rather than raw power sums (Σwx²): no cancellation, so the
+    answers agree with ``mean_cv`` on the changed list to rounding."""
+
+    def __init__(self, weights: Sequence[float], values: Sequence[float]) -> None:
+        self.weights, self.values = weights, values
+        self.total = sum(weights)
+        self.mean = sum(w * x for w, x in zip(weights, values, strict=True)) / self.total
+        dev = [x - self.mean for x in values]
+        self.s1 = sum(w * d for w, d in zip(weights, dev, strict=True))  # 0 up to rounding
+        self.s2 = sum(w * d * d for w, d in zip(weights, dev, strict=True))
+
+    def cv(self) -> float | None:
+        return math.sqrt(self.s2 / self.total) / self.mean if self.mean > 0 else None
+
+    def cv_replacing(self, index: int, new_value: float) -> float | None:
+        """The CV if value ``index`` were ``new_value``: Σ_j w_j(x'_j − m')² from the centred sums."""
+        w, x = self.weights[index], self.values[index]
+        dx, dy = x - self.mean, new_value - self.mean
+        shift = w * (new_value - x) / self.total  # m' − m
+        rest_s1 = self.s1 - w * dx  # Σ_{j≠i} w_j(x_j − m)
+        rest_s2 = self.s2 - w * dx * dx
+        s2 = rest_s2 - 2 * shift * rest_s1 + shift * shift * (self.total - w) + w * (dy - shift) ** 2
+        m = self.mean + shift
+        return math.sqrt(max(s2, 0.0) / self.total) / m if m > 0 else None
+
+
 @dataclass(frozen=True)
 class Contribution:
     school_code: str
@@ -280,6 +310,7 @@ def contributions(units: Sequence[UnitValue], threshold: float | None) -> list[C
     total_w = sum(weights)
     sq = [u.weight * (u.value - m) ** 2 for u in units]
     total_sq = sum(sq)
+    moments = _Moments(weights, [u.value for u in units])
     out: list[Contribution] = []
     for i, u in enumerate(units):
         share = sq[i] / total_sq if total_sq > 0 else 0.0
@@ -289,9 +320,9 @@ def contributions(units: Sequence[UnitValue], threshold: float | None) -> list[C
                 weight_share=u.weight / total_w,
                 contribution_share=share,
                 cv_contribution=None if cv is None else share * cv,
-                cv_if_mean=cv_with(units, i, m) if u.value < m else None,
+                cv_if_mean=moments.cv_replacing(i, m) if u.value < m else None,
                 cv_if_threshold=(
-                    cv_with(units, i, threshold) if threshold is not None and u.value < threshold else None
+                    moments.cv_replacing(i, threshold) if threshold is not None and u.value < threshold else None
                 ),
             )
         )
@@ -341,14 +372,14 @@ def greedy_plan(
     steps: list[PlanStep] = []
     improved: set[int] = set()
     while cv is not None and cv > limit and len(steps) < max_steps:
-        m, _ = mean_cv(weights, values)
+        moments = _Moments(weights, values)  # O(n) once per step; each trial below is O(1)
+        m = moments.mean
         target = m if threshold is None else max(m, threshold)
         best: tuple[float, str, int] | None = None
         for i, u in enumerate(units):
             if i in improved or values[i] >= target:
                 continue
-            trial = [target if j == i else v for j, v in enumerate(values)]
-            c = mean_cv(weights, trial)[1]
+            c = moments.cv_replacing(i, target)
             if c is None:
                 continue
             if best is None or (c, u.school_code) < (best[0], best[1]):

@@ -1277,8 +1277,34 @@ def _sheet_dictionary(ws: Worksheet, data: CountyData) -> None:
     _widths(ws, [22, 40, 30, 24, 8, 80])
 
 
+class _CountyWorkbook(Workbook):
+    """A workbook with a sheet per school. openpyxl checks every new sheet title against all the
+    others (O(n²): minutes for a province's schools); school sheet titles are unique by
+    construction (``sheet_name``, checked case-insensitively below), so while one is added the
+    check is given no titles to compare against."""
+
+    _unique_title = False
+
+    @property
+    def sheetnames(self) -> list[str]:
+        return [] if self._unique_title else [s.title for s in self._sheets]
+
+    def create_unique_sheet(self, title: str, folded: set[str]) -> Worksheet:
+        """create_sheet(title) for a title not yet in ``folded`` (titles so far, case-folded as Excel does)."""
+        if title.lower() in folded:  # a clash by case only: openpyxl renames it, as create_sheet always did
+            ws = self.create_sheet(title)
+        else:
+            self._unique_title = True
+            try:
+                ws = self.create_sheet(title)
+            finally:
+                self._unique_title = False
+        folded.add(ws.title.lower())
+        return ws
+
+
 def write_county_workbook(data: CountyData, path: Path) -> Path:
-    wb = Workbook()
+    wb = _CountyWorkbook()
     ws = wb.active
     assert ws is not None
     ws.title = "县域概览"
@@ -1294,8 +1320,9 @@ def write_county_workbook(data: CountyData, path: Path) -> Path:
     ):
         fill(wb.create_sheet(title), data)
     taken = set(wb.sheetnames)
+    folded = {t.lower() for t in taken}
     for page in school_pages(data):
-        _sheet_school(wb.create_sheet(sheet_name(page.code, page.name, taken)), data, page)
+        _sheet_school(wb.create_unique_sheet(sheet_name(page.code, page.name, taken), folded), data, page)
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)

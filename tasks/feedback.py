@@ -315,10 +315,12 @@ def write_feedback(url: str, period: str, out_dir: Path, data_dir: Path) -> dict
     sent: dict[str, str] = {}
     taken: set[str] = set()
     files = status[status["file_id"].notna() & (status["status"] != "superseded")]
+    # One grouping instead of a scan of every finding per file; clean files cost one dict look-up.
+    by_file = {str(k): g for k, g in issues.groupby("file_id", sort=False)} if not issues.empty else {}
     for rec in files.to_dict("records"):
         fid = str(rec["file_id"])
-        mine = issues[issues["file_id"] == fid]
-        if mine.empty:
+        mine = by_file.get(fid)
+        if mine is None or mine.empty:
             continue
         name = _feedback_name(_s(rec["school_code"]), _s(rec["file_name"]), taken, fid)
         out[fid] = school_feedback(

@@ -9,7 +9,8 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from html.parser import HTMLParser
@@ -166,8 +167,9 @@ def load_sheets(path: str) -> list[RawSheet]:
             f"文件过大（{size / 2**20:.0f} MB，报表文件一般不超过 1 MB）",
             "请删除工作簿中的图片和与报表无关的工作表，只保留模板中的工作表后重新发送",
         )
+    parts: dict[str, bytes] | None = None
     if head.startswith(ZIP_MAGIC):
-        _check_zip(path)
+        parts = _check_zip(path)  # one pass: the bomb check keeps the inflated sheet XML for the overlays
     if _looks_like_html(head):
         return _html_sheets(path)
     if head.startswith(b"%PDF"):
@@ -191,30 +193,44 @@ def load_sheets(path: str) -> list[RawSheet]:
     finally:
         wb.close()
     if head.startswith(ZIP_MAGIC):
-        _overlay_error_cells(path, sheets)
-        _overlay_uncached_formulas(path, sheets)
+        _overlay_error_cells(path, sheets, parts)
+        _overlay_uncached_formulas(path, sheets, parts)
     return sheets
 
 
-def _check_zip(path: str) -> None:
+def _kept_part(name: str) -> bool:
+    """The parts the overlays read: worksheet XML, the workbook and its relationships."""
+    return (name.startswith("xl/worksheets/") and name.endswith(".xml")) or name in _WORKBOOK_PARTS
+
+
+_WORKBOOK_PARTS = ("xl/workbook.xml", "xl/_rels/workbook.xml.rels")
+
+
+def _check_zip(path: str) -> dict[str, bytes] | None:
     """Refuse a zip whose parts unpack to more than MAX_UNPACKED_BYTES (a zip bomb) or are corrupt.
 
     Every part is inflated in bounded steps and counted, so neither a huge compression ratio nor
     a lying size field gets past. Archives Python cannot open at all are left to the parser's own
     diagnosis (truncated, not a workbook).
+
+    Returns the inflated parts the overlays need (sheet XML, workbook, relationships), so they do
+    not inflate them again; None when any of them could not be kept as zipfile would read it
+    (stored, another method, a CRC or size mismatch): then the overlays read the zip themselves.
     """
     try:
         zf = zipfile.ZipFile(path)
     except Exception:  # any broken central directory: calamine and _diagnose say what it is
-        return
+        return None
+    kept: dict[str, bytes] | None = {}
     with zf, open(path, "rb") as fh:
         members = zf.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
             raise _zip_bomb(f"压缩包内有 {len(members)} 个部件")
         total = 0
         for m in members:
+            sink: list[bytes] | None = [] if kept is not None and _kept_part(m.filename) else None
             try:
-                total += _inflated_size(fh, m, MAX_UNPACKED_BYTES - total)
+                total += _inflated_size(fh, m, MAX_UNPACKED_BYTES - total, sink)
             except (zlib.error, struct.error, ValueError, OSError):
                 raise FileRejected(
                     f"工作簿的压缩数据已损坏（部件 {m.filename[:80]}）",
@@ -222,14 +238,22 @@ def _check_zip(path: str) -> None:
                 ) from None
             if total > MAX_UNPACKED_BYTES:
                 raise _zip_bomb(f"解压后超过 {MAX_UNPACKED_BYTES >> 20} MB")
+            if sink is not None and kept is not None:
+                data = b"".join(sink)
+                ok = m.compress_type == zipfile.ZIP_DEFLATED and len(data) == m.file_size
+                if ok and zlib.crc32(data) == m.CRC and m.filename not in kept:
+                    kept[m.filename] = data
+                else:
+                    kept = None
+    return kept
 
 
 def _zip_bomb(what: str) -> FileRejected:
     return FileRejected(f"文件不是正常的 Excel 工作簿（{what}，疑似压缩炸弹）", _RESEND)
 
 
-def _inflated_size(fh: Any, m: zipfile.ZipInfo, budget: int) -> int:
-    """Bytes one zip member unpacks to, counting at most budget + 1 of them."""
+def _inflated_size(fh: Any, m: zipfile.ZipInfo, budget: int, sink: list[bytes] | None = None) -> int:
+    """Bytes one zip member unpacks to, counting at most budget + 1 of them (kept in ``sink`` if given)."""
     fh.seek(m.header_offset)
     local = fh.read(30)
     if len(local) < 30 or local[:4] != ZIP_MAGIC:
@@ -248,11 +272,17 @@ def _inflated_size(fh: Any, m: zipfile.ZipInfo, budget: int) -> int:
             break
         left -= len(data)
         while data:
-            total += len(d.decompress(data, _INFLATE_STEP))
+            out = d.decompress(data, _INFLATE_STEP)
+            total += len(out)
             if total > budget:
                 return total
+            if sink is not None:
+                sink.append(out)
             data = d.unconsumed_tail
-    return total + len(d.flush())
+    rest = d.flush()
+    if sink is not None:
+        sink.append(rest)
+    return total + len(rest)
 
 
 def _encrypted() -> FileRejected:
@@ -286,16 +316,14 @@ def _diagnose(path: str, head: bytes, err: Exception) -> FileRejected:
     return FileRejected("不是 Excel 工作簿（无法识别的文件格式）", _RESEND)
 
 
-def _overlay_error_cells(path: str, sheets: list[RawSheet]) -> None:
+def _overlay_error_cells(path: str, sheets: list[RawSheet], parts: dict[str, bytes] | None = None) -> None:
     """Put Excel error values (#REF! ...) back into the grid: calamine reads error cells as ''.
 
     A byte search for error-typed cells keeps clean files on the fast path; only files that
     have such cells are opened a second time with openpyxl.
     """
-    with zipfile.ZipFile(path) as z:
-        has_errors = any(
-            b't="e"' in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")
-        )
+    with _zip_parts(path, parts) as (names, read):
+        has_errors = any(b't="e"' in read(n) for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     if not has_errors:
         return
     import openpyxl  # only for the rare file with error cells
@@ -320,6 +348,16 @@ def _overlay_error_cells(path: str, sheets: list[RawSheet]) -> None:
         wb.close()
 
 
+@contextmanager
+def _zip_parts(path: str, parts: dict[str, bytes] | None) -> Iterator[tuple[set[str], Callable[[str], bytes]]]:
+    """(part names, read) from the parts _check_zip kept, else from the zip itself."""
+    if parts is not None:
+        yield set(parts), parts.__getitem__
+        return
+    with zipfile.ZipFile(path) as z:
+        yield set(z.namelist()), z.read
+
+
 class FormulaNoValue(str):
     """A formula cell saved without its result (written by a program that does not calculate)."""
 
@@ -334,27 +372,26 @@ _REL_RE = re.compile(
 )
 
 
-def _overlay_uncached_formulas(path: str, sheets: list[RawSheet]) -> None:
+def _overlay_uncached_formulas(path: str, sheets: list[RawSheet], parts: dict[str, bytes] | None = None) -> None:
     """Mark formula cells that have no cached result: calamine reads them as empty, which would
     turn a formula the school typed into "not reported" instead of a located error."""
     from html import unescape
 
     by_name = {s.name: s for s in sheets}
-    with zipfile.ZipFile(path) as z:
-        names = set(z.namelist())
-        parts = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        xml = {n: z.read(n) for n in parts}
+    with _zip_parts(path, parts) as (names, read):
+        sheet_parts = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        xml = {n: read(n) for n in sheet_parts}
         has_formula = {n for n, x in xml.items() if b"<f>" in x or b"<f " in x}  # not <formula1> of validations
         if not has_formula:
             return
         rels: dict[bytes, bytes] = {}
         if "xl/_rels/workbook.xml.rels" in names:
-            for m in _REL_RE.finditer(z.read("xl/_rels/workbook.xml.rels")):
+            for m in _REL_RE.finditer(read("xl/_rels/workbook.xml.rels")):
                 rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
                 rels[rid] = target
         sheet_of_part: dict[str, str] = {}
         if "xl/workbook.xml" in names:
-            for m in _SHEET_RE.finditer(z.read("xl/workbook.xml")):
+            for m in _SHEET_RE.finditer(read("xl/workbook.xml")):
                 target = rels.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
                 part = target if target.startswith("xl/") else f"xl/{target}"
                 sheet_of_part[part] = unescape(m.group(1).decode("utf-8", "replace"))
