@@ -40,7 +40,7 @@ from tasks.charts import (
     strip_chart,
 )
 from tasks.dictionary import HEADERS_ZH, build_dictionary, dictionary_html, dictionary_markdown
-from tasks.publish import safe_text
+from tasks.publish import _flag, _str, safe_text
 
 SECTIONS = ("primary", "junior")
 SECTION_ZH = {"primary": "小学", "junior": "初中"}
@@ -95,18 +95,6 @@ def _num(x: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
-
-
-def _flag(x: object) -> bool | None:
-    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
-        return None
-    return bool(x)
-
-
-def _str(x: object) -> str:
-    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return str(x)
 
 
 def _yes_no(x: bool | None) -> str:
