@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from junheng.errors import ConfigError
 
 
 class PolicyChoices(BaseModel):
@@ -46,6 +48,16 @@ class Settings(BaseModel):
         return self.warehouse_url or f"duckdb:///{(self.data_dir / 'junheng.duckdb').as_posix()}"
 
 
+# Policy choices from the environment; PolicyChoices validates the values (a typo is a load error).
+CHOICE_ENV = {
+    "cv_method": "JUNHENG_CV_METHOD",
+    "teaching_point_policy": "JUNHENG_TEACHING_POINT_POLICY",
+    "teaching_point_min_students": "JUNHENG_TEACHING_POINT_MIN_STUDENTS",
+    "private_in_cv": "JUNHENG_PRIVATE_IN_CV",
+    "r3_art_teachers": "JUNHENG_R3_ART_TEACHERS",
+}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Defaults, then JUNHENG_* environment variables, then explicit overrides (CLI flags)."""
     env: dict[str, object] = {}
@@ -57,10 +69,17 @@ def load_settings(**overrides: object) -> Settings:
         env["county"] = v
     if v := os.environ.get("JUNHENG_DEADLINE_DAY"):
         env["deadline_day"] = int(v)
-    if v := os.environ.get("JUNHENG_R3_ART_TEACHERS"):
-        env["choices"] = {"r3_art_teachers": v}
+    choices: dict[str, object] = {}
+    for field, var in CHOICE_ENV.items():
+        if v := os.environ.get(var):
+            choices[field] = v.lower() in ("1", "true", "yes", "是") if field == "private_in_cv" else v
+    if choices:
+        env["choices"] = choices
     env.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings.model_validate(env)
+    try:
+        return Settings.model_validate(env)
+    except ValidationError as exc:
+        raise ConfigError(f"设置有误：{exc}", "检查 JUNHENG_* 环境变量和命令行参数的取值") from exc
 
 
 def previous_period(today: date | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from junheng.errors import ConfigError
 from junheng.settings import PolicyChoices, load_settings
 from tasks.publish import describe_choices
 from tasks.summary import choices_text
@@ -15,7 +16,7 @@ def test_default_is_music_and_art_and_env_overrides(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("JUNHENG_R3_ART_TEACHERS", "all_art")
     assert load_settings().choices == PolicyChoices(r3_art_teachers="all_art")
     monkeypatch.setenv("JUNHENG_R3_ART_TEACHERS", "dance")
-    with pytest.raises(ValueError, match="r3_art_teachers"):
+    with pytest.raises(ConfigError, match="r3_art_teachers"):
         load_settings()
 
 
