@@ -102,20 +102,24 @@ def assert_same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
         pd.testing.assert_frame_equal(a[name], b[name], obj=name)
 
 
-def second_url(url: str, tmp: Path) -> str:
-    """A second, empty warehouse on the same engine as ``url``."""
-    if url.startswith("duckdb"):
-        return f"duckdb:///{tmp / 'reference.duckdb'}"
+@pytest.fixture
+def reference_url(warehouse_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty warehouse on the same engine as ``warehouse_url`` (dropped afterwards)."""
+    if warehouse_url.startswith("duckdb"):
+        yield f"duckdb:///{tmp_path / 'reference.duckdb'}"
+        return
     name = f"junheng_ref_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(warehouse_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(warehouse_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return sa.engine.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_run(
-    api: tuple[str, str, Path], inbox: Path, warehouse_url: str, tmp_path: Path
+    api: tuple[str, str, Path], inbox: Path, warehouse_url: str, reference_url: str, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     marker_file = tmp_path / "in-load"
@@ -142,7 +146,6 @@ def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_run(
 
     rerun = run(api, run_args(inbox, warehouse_url, data, tmp_path / "out2"))
     assert rerun.returncode == 0, rerun.stdout[-2000:] + rerun.stderr[-3000:]
-    reference_url = second_url(warehouse_url, tmp_path)
     reference = run(api, run_args(inbox, reference_url, data, tmp_path / "out3"))  # same archive folder
     assert reference.returncode == 0, reference.stderr[-3000:]
 
