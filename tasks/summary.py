@@ -81,7 +81,11 @@ def summary_lines(summary: dict[str, object]) -> list[str]:
     """A short plain-text summary for the terminal."""
     fails = summary["cv_fail"]
     choices = summary["choices"]
-    basis = "；".join(choices.values()) if isinstance(choices, dict) else ""
+    basis = (
+        "；".join(f"R3 艺术教师口径：{v}" if k == "r3_art_teachers" else str(v) for k, v in choices.items())
+        if isinstance(choices, dict)
+        else ""
+    )
     return [
         f"{summary['county']} {summary['period']}：收到报表 {summary['files_received']} 份，"
         f"入库 {summary['files_loaded']}，退回 {summary['files_rejected']}，被替代 {summary['files_superseded']}"
