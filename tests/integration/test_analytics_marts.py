@@ -2,56 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 import pytest
 
 from junheng.policy import load_rules
 from tasks.analytics import county_totals
 from tasks.dictionary import build_dictionary, undescribed
+from tests.fixtures.units import NOW, unit_row
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
 from warehouse.load import compute_period, read_marts, sync_reference
 
-NOW = datetime(2026, 11, 5, 2, 0)
 approx = pytest.approx
-
-# P = 100 meets every threshold; R1 = 10, R4 = (aux − 100) / 100.
-GOOD = {
-    "teachers_above_required_degree": 10.0,
-    "backbone_teachers": 2.0,
-    "pe_teachers": 1.0,
-    "music_teachers": 1.0,
-    "art_teachers": 1.0,
-    "teaching_aux_area_m2": 800.0,
-    "indoor_sports_area_m2": 100.0,
-    "sports_ground_area_m2": 1100.0,
-    "equipment_value_yuan": 300000.0,
-    "multimedia_classrooms": 3.0,
-}
 
 
 def unit(period: str, code: str, students: float, in_cv: bool = True, **measures: float) -> dict:
-    m = {**GOOD, **measures}
-    # build_units stores R3's numerator; under the default choice it is 体育 + 音乐 + 美术.
-    m.setdefault("r3_teachers", m["pe_teachers"] + m["music_teachers"] + m["art_teachers"])
-    return {
-        "period": period,
-        "school_code": code,
-        "section": "primary",
-        "students": students,
-        "classes": 3,
-        **m,
-        "shared_share": 0.0,
-        "is_unit": True,
-        "in_cv": in_cv,
-        "scope_note": "",
-        "file_id": (code + period).ljust(64, "0"),
-        "source_sheet": "x",
-        "source_row": None,
-        "loaded_at": NOW,
-    }
+    return unit_row(period, code, students, in_cv=in_cv, file_id=(code + period).ljust(64, "0"), **measures)
 
 
 def load_periods(url: str, by_period: dict[str, list[dict]]) -> dict[str, pd.DataFrame]:
