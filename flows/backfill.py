@@ -33,16 +33,21 @@ def rerun_returns(
     warehouse_url: str | None = None,
     data_dir: str | None = None,
     out_dir: str | None = None,
+    county_code: str | None = None,
 ) -> dict[str, str]:
     """Run the monthly flow for each period from ``period_from`` to ``period_to`` (default: the previous
-    month). A period without an inbox folder is skipped unless only failed files are reread (they come
-    from the archive). One failed period does not stop the others; the run fails at the end if any did."""
-    settings = load_settings(warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None)
+    month) for one county (``county_code``, as in the monthly flow; its inboxes are
+    ``<data_dir>/inbox/<county_code>/<period>`` when a code is set). A period without an inbox folder
+    is skipped unless only failed files are reread (they come from the archive). One failed period
+    does not stop the others; the run fails at the end if any did."""
+    settings = load_settings(
+        warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None, county_code=county_code
+    )
     first = period_from or previous_period()
     logger = get_run_logger()
     outcome: dict[str, str] = {}
     for period in periods_between(first, period_to or first):
-        inbox = settings.data_dir / "inbox" / period
+        inbox = settings.inbox_dir(period)
         if reread != "failed" and not inbox.is_dir():
             logger.warning("报表期 %s 没有收件目录 %s，跳过", period, inbox)
             outcome[period] = "skipped"
@@ -54,6 +59,7 @@ def rerun_returns(
             data_dir=data_dir,
             out_dir=out_dir,
             reread=reread,
+            county_code=settings.county_code,
             return_state=True,
         )
         outcome[period] = state.type.value.lower()

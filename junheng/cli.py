@@ -8,9 +8,12 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from junheng.errors import ConfigError, JunhengError
+
+if TYPE_CHECKING:
+    from junheng.settings import Settings
 
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -19,6 +22,26 @@ def _period(value: str) -> str:
     if not PERIOD_RE.match(value):
         raise argparse.ArgumentTypeError(f"报表期应为 YYYY-MM，例如 2026-10；收到 {value!r}")
     return value
+
+
+def _county_code(value: str) -> str:
+    if not re.fullmatch(r"\d{6}", value):
+        raise argparse.ArgumentTypeError(f"县级行政区划代码应为 6 位数字，例如 370830；收到 {value!r}")
+    return value
+
+
+COUNTY_CODE_HELP = "本县 6 位行政区划代码（多个县共用一个仓库时必填；默认 JUNHENG_COUNTY_CODE，未设置为 000000）"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment and the command's --warehouse, --data-dir and --county-code."""
+    from junheng.settings import load_settings
+
+    return load_settings(
+        warehouse_url=args.warehouse,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        county_code=getattr(args, "county_code", None),
+    )
 
 
 def _prefect_env(data_dir: Path) -> None:
@@ -61,12 +84,13 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
 def cmd_recompute(args: argparse.Namespace) -> int:
     import uuid
 
-    from junheng.settings import load_settings
     from tasks.scorecard import recompute_period
 
-    settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
+    settings = _settings(args)
     url = settings.resolved_warehouse_url()
-    out = recompute_period(url, args.period, settings.choices.cv_method, str(uuid.uuid4()))
+    out = recompute_period(
+        url, args.period, settings.choices.cv_method, str(uuid.uuid4()), county_code=settings.county_code
+    )
     print(
         f"已按现行政策文件重新评判 {args.period}：生效规则 {out['rules']} 条，"
         f"评估总览 {out['scorecard_rows']} 行，未达标 {out['violations']} 条"
@@ -91,9 +115,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from junheng.settings import load_settings
-
-    settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
+    settings = _settings(args)
     if not Path(args.inbox).is_dir():
         raise ConfigError(f"收件目录不存在：{args.inbox}", "检查 --inbox 路径；本期收到的报表应放在这个目录里")
     _prefect_env(settings.data_dir)
@@ -107,6 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         warehouse_url=args.warehouse,
         data_dir=args.data_dir,
         out_dir=args.out,
+        county_code=settings.county_code,
     )
     for line in summary_lines(result):
         print(line)
@@ -123,9 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 STAGES = {
     "check-output": "检查输出目录",
     "archive-inbox": "归档收件",
-    "split-county-returns": "识别县级报表",
-    "load-county-return": "县级报表入库",
     "read-returns": "读取报表",
+    "load-county-return": "县级报表入库",
     "validate-returns": "校验数据",
     "roster-check": "核对学校名册",
     "load-and-compute": "入库并计算指标",
@@ -201,9 +223,7 @@ def _print_result(result: dict[str, object]) -> None:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    from junheng.settings import load_settings
-
-    settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
+    settings = _settings(args)
     _prefect_env(settings.data_dir)
     _show_progress()
     from flows.monthly import monthly_returns
@@ -218,6 +238,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         out_dir=args.out,
         reread=reread,
+        county_code=settings.county_code,
     )
     _print_result(result)
     print(f"数据仓库：{result['warehouse_url']}")
@@ -225,9 +246,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from junheng.settings import load_settings
-
-    settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
+    settings = _settings(args)
     _prefect_env(settings.data_dir)
     _show_progress()
     from flows.backfill import rerun_returns
@@ -239,6 +258,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         warehouse_url=args.warehouse,
         data_dir=args.data_dir,
         out_dir=args.out,
+        county_code=settings.county_code,
     )
     labels = {"completed": "完成", "skipped": "跳过（没有收件目录）"}
     for period, state in outcome.items():
@@ -247,11 +267,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
-    from junheng.settings import load_settings
     from tasks.roster import import_roster
 
-    settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
-    n = import_roster(settings.resolved_warehouse_url(), Path(args.file))
+    settings = _settings(args)
+    n = import_roster(settings.resolved_warehouse_url(), Path(args.file), county_code=settings.county_code)
     print(f"已导入学校名册：{n} 所学校（{args.file}）")
     return 0
 
@@ -293,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--period", type=_period, required=True)
     rc.add_argument("--warehouse", default=None, help="SQLAlchemy URL；默认 data/ 下的 DuckDB 文件")
     rc.add_argument("--data-dir", default=None, help="默认仓库所在目录（默认 ./data）")
+    rc.add_argument("--county-code", type=_county_code, default=None, help=COUNTY_CODE_HELP)
     rc.set_defaults(func=cmd_recompute)
 
     d = sub.add_parser("demo-data", help="生成一个演示县的学校报表")
@@ -311,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse", default=None, help="SQLAlchemy URL；默认 data/ 下的 DuckDB 文件")
     r.add_argument("--data-dir", default=None, help="归档和默认仓库所在目录（默认 ./data）")
     r.add_argument("--out", default=None, help="报告输出目录（默认 data/reports）")
+    r.add_argument("--county-code", type=_county_code, default=None, help=COUNTY_CODE_HELP)
     r.set_defaults(func=cmd_run)
 
     rr = sub.add_parser("rerun", help="重新运行一个报表期（默认只读新文件；--only-failed 只重读被退回的文件）")
@@ -318,19 +339,28 @@ def build_parser() -> argparse.ArgumentParser:
     how = rr.add_mutually_exclusive_group()
     how.add_argument("--only-failed", action="store_true", help="只重读上次被退回（拒收）的文件，从归档读取")
     how.add_argument("--all", action="store_true", help="重读本期全部文件（读取或校验规则修正后）")
-    rr.add_argument("--inbox", default=None, help="收件目录（默认 data/inbox/<报表期>）")
+    rr.add_argument(
+        "--inbox",
+        default=None,
+        help="收件目录（默认 data/inbox/<报表期>；设了县代码时为 data/inbox/<县代码>/<报表期>）",
+    )
     rr.add_argument("--warehouse", default=None)
     rr.add_argument("--data-dir", default=None)
     rr.add_argument("--out", default=None)
+    rr.add_argument("--county-code", type=_county_code, default=None, help=COUNTY_CODE_HELP)
     rr.set_defaults(func=cmd_rerun)
 
-    b = sub.add_parser("backfill", help="补跑一段报表期：每期的收件目录为 data/inbox/<报表期>/")
+    b = sub.add_parser(
+        "backfill",
+        help="补跑一段报表期：每期的收件目录为 data/inbox/<报表期>/（设了县代码时为 data/inbox/<县代码>/<报表期>/）",
+    )
     b.add_argument("--from", dest="period_from", type=_period, required=True)
     b.add_argument("--to", dest="period_to", type=_period, required=True)
     b.add_argument("--only-failed", action="store_true", help="每期只重读被退回的文件")
     b.add_argument("--warehouse", default=None)
     b.add_argument("--data-dir", default=None)
     b.add_argument("--out", default=None)
+    b.add_argument("--county-code", type=_county_code, default=None, help=COUNTY_CODE_HELP)
     b.set_defaults(func=cmd_backfill)
 
     ro = sub.add_parser("roster", help="学校名册")
@@ -339,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     ri.add_argument("file")
     ri.add_argument("--warehouse", default=None)
     ri.add_argument("--data-dir", default=None)
+    ri.add_argument("--county-code", type=_county_code, default=None, help=COUNTY_CODE_HELP)
     ri.set_defaults(func=cmd_roster_import)
 
     wh = sub.add_parser("warehouse", help="数据仓库管理")

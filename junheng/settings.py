@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from junheng.errors import ConfigError
 
@@ -26,15 +27,46 @@ class PolicyChoices(BaseModel):
     r3_art_teachers: Literal["music_art", "all_art"] = "music_art"
 
 
+# 县级行政区划代码 (6 digits, e.g. 370830). The default means "not set": a warehouse of one county.
+DEFAULT_COUNTY_CODE = "000000"
+COUNTY_CODE_RE = re.compile(r"^\d{6}$")
+
+
+def check_county_code(code: str) -> str:
+    """The code itself when it is 6 digits; it becomes a warehouse key and a folder name."""
+    if not isinstance(code, str) or not COUNTY_CODE_RE.match(code):
+        raise ConfigError(
+            f"县级行政区划代码应为 6 位数字（如 370830），收到 {code!r}",
+            "用 --county-code 或环境变量 JUNHENG_COUNTY_CODE 设置本县的 6 位行政区划代码；只有一个县时可不设",
+        )
+    return code
+
+
+def county_subdir(base: Path, county_code: str) -> Path:
+    """``base`` for the single-county default (the paths stay as they were), ``base/<county_code>``
+    otherwise, so counties sharing a data directory never write into each other's folders."""
+    code = check_county_code(county_code)
+    return Path(base) if code == DEFAULT_COUNTY_CODE else Path(base) / code
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     data_dir: Path = Path("data")
     warehouse_url: str = ""
     county: str = "本县"
+    # Every warehouse row carries it: several counties can share one warehouse.
+    county_code: str = DEFAULT_COUNTY_CODE
     choices: PolicyChoices = PolicyChoices()
     # Returns are due by this day of the month after the period; later, a roster school without one is missing.
     deadline_day: int = Field(default=3, ge=1, le=28)
+
+    @field_validator("county_code")
+    @classmethod
+    def _county_code_is_six_digits(cls, v: str) -> str:
+        if not COUNTY_CODE_RE.match(v):
+            raise ValueError(f"县级行政区划代码应为 6 位数字（如 370830），收到 {v!r}")
+        return v
 
     @property
     def archive_dir(self) -> Path:
@@ -43,6 +75,14 @@ class Settings(BaseModel):
     @property
     def out_dir(self) -> Path:
         return self.data_dir / "reports"
+
+    def county_dir(self, base: Path) -> Path:
+        """This county's folder under ``base`` (see county_subdir)."""
+        return county_subdir(base, self.county_code)
+
+    def inbox_dir(self, period: str) -> Path:
+        """Where a period's returns are expected: data/inbox/<period>, or data/inbox/<county_code>/<period>."""
+        return self.county_dir(self.data_dir / "inbox") / period
 
     def resolved_warehouse_url(self) -> str:
         return self.warehouse_url or f"duckdb:///{(self.data_dir / 'junheng.duckdb').as_posix()}"
@@ -67,6 +107,8 @@ def load_settings(**overrides: object) -> Settings:
         env["warehouse_url"] = v
     if v := os.environ.get("JUNHENG_COUNTY"):
         env["county"] = v
+    if v := os.environ.get("JUNHENG_COUNTY_CODE"):
+        env["county_code"] = v.strip()
     if v := os.environ.get("JUNHENG_DEADLINE_DAY"):
         env["deadline_day"] = int(v)
     choices: dict[str, object] = {}

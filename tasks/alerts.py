@@ -20,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
 from junheng.policy import INDICATOR_NAMES, rules_in_force
-from junheng.settings import AlertChannels, load_channels
+from junheng.settings import DEFAULT_COUNTY_CODE, AlertChannels, load_channels
 from junheng.spec import SECTION_LABELS
 from tasks.retry import io_retries
 from warehouse import schema as s
@@ -43,10 +43,13 @@ class AlertFact:
     value: str | None
     threshold: str | None
     message: str
+    county_code: str = DEFAULT_COUNTY_CODE
 
     @property
     def key(self) -> str:
-        raw = "|".join([self.period, self.scope, self.school_code or "", self.section or "", self.rule])
+        # The county first: two counties' county-scope alerts of one period and rule are two alerts.
+        parts = [self.county_code, self.period, self.scope, self.school_code or "", self.section or "", self.rule]
+        raw = "|".join(parts)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -77,17 +80,18 @@ def _section_zh(section: str | None) -> str:
 VIOLATIONS_SQL = """
 SELECT school_code, section, rule, value, message
 FROM audit.validation_issue
-WHERE period = :period AND severity = 'violation'
+WHERE county_code = :county_code AND period = :period AND severity = 'violation'
 ORDER BY school_code, section, rule, cell
 """
 CV_SQL = """
 SELECT section, indicator_code, cv, cv_limit
 FROM core.fct_county_indicator
-WHERE period = :period AND meets = FALSE
+WHERE county_code = :county_code AND period = :period AND meets = FALSE
 ORDER BY section, indicator_code
 """
 MISSING_SQL = """
-SELECT school_code, school_name, deadline FROM audit.missing_return WHERE period = :period ORDER BY school_code
+SELECT school_code, school_name, deadline FROM audit.missing_return
+WHERE county_code = :county_code AND period = :period ORDER BY school_code
 """
 
 
@@ -100,11 +104,12 @@ def _thresholds(period: str) -> dict[tuple[str, str], str]:
     return {k: "/".join(dict.fromkeys(v)) for k, v in out.items()}
 
 
-def derive_alerts(conn: Connection, period: str) -> list[AlertFact]:
-    """Every alert condition of the period, from the warehouse as it is after this run."""
+def derive_alerts(conn: Connection, period: str, county_code: str = DEFAULT_COUNTY_CODE) -> list[AlertFact]:
+    """Every alert condition of the county's period, from the warehouse as it is after this run."""
     facts: list[AlertFact] = []
     thresholds = _thresholds(period)
-    viol = query_frame(conn, VIOLATIONS_SQL, {"period": period})
+    params: dict[str, object] = {"period": period, "county_code": county_code}
+    viol = query_frame(conn, VIOLATIONS_SQL, params)
     for (code, section, rule), g in viol.groupby(["school_code", "section", "rule"], dropna=False, sort=True):
         sec = None if pd.isna(section) else str(section)
         values = [str(v) for v in g["value"]]
@@ -121,9 +126,10 @@ def derive_alerts(conn: Connection, period: str) -> list[AlertFact]:
                 value="、".join(values),
                 threshold=thresholds.get((str(rule), sec or "all")) or thresholds.get((str(rule), "all")),
                 message=message,
+                county_code=county_code,
             )
         )
-    cv = query_frame(conn, CV_SQL, {"period": period})
+    cv = query_frame(conn, CV_SQL, params)
     for r in cv.itertuples(index=False):
         name = INDICATOR_NAMES.get(str(r.indicator_code), str(r.indicator_code))
         facts.append(
@@ -137,9 +143,10 @@ def derive_alerts(conn: Connection, period: str) -> list[AlertFact]:
                 value=_num_text(r.cv),
                 threshold=_num_text(r.cv_limit),
                 message=f"{_section_zh(str(r.section))}{name}校际差异系数 {float(r.cv):.4f} 超过 {float(r.cv_limit):g}",
+                county_code=county_code,
             )
         )
-    missing = query_frame(conn, MISSING_SQL, {"period": period})
+    missing = query_frame(conn, MISSING_SQL, params)
     for r in missing.itertuples(index=False):
         facts.append(
             AlertFact(
@@ -152,6 +159,7 @@ def derive_alerts(conn: Connection, period: str) -> list[AlertFact]:
                 value=None,
                 threshold=str(r.deadline),
                 message=f"{r.school_name or ''}（{r.school_code}）截至 {r.deadline} 未报送 {period} 报表",
+                county_code=county_code,
             )
         )
     return facts
@@ -165,10 +173,17 @@ class AlertEvent:
     fact: AlertFact
 
 
-def sync_alerts(conn: Connection, period: str, facts: list[AlertFact], run_id: str, now: datetime) -> list[AlertEvent]:
-    """Move each alert of the period through open → changed → resolved; one event per real change."""
+def sync_alerts(
+    conn: Connection,
+    period: str,
+    facts: list[AlertFact],
+    run_id: str,
+    now: datetime,
+    county_code: str = DEFAULT_COUNTY_CODE,
+) -> list[AlertEvent]:
+    """Move each alert of the county's period through open → changed → resolved; one event per real change."""
     t = s.alert
-    rows = conn.execute(sa.select(t).where(t.c.period == period)).mappings().all()
+    rows = conn.execute(sa.select(t).where(t.c.county_code == county_code, t.c.period == period)).mappings().all()
     known = {r["alert_key"]: dict(r) for r in rows}
     events: list[AlertEvent] = []
     current = {f.key: f for f in facts}
@@ -186,6 +201,7 @@ def sync_alerts(conn: Connection, period: str, facts: list[AlertFact], run_id: s
             conn.execute(
                 t.insert().values(
                     alert_key=key,
+                    county_code=county_code,
                     period=period,
                     scope=f.scope,
                     school_code=f.school_code,
@@ -228,6 +244,7 @@ def sync_alerts(conn: Connection, period: str, facts: list[AlertFact], run_id: s
             value=old["value"],
             threshold=old["threshold"],
             message=old["message"],
+            county_code=county_code,
         )
         events.append(AlertEvent(str(uuid.uuid4()), key, "resolved", fact))
     for ev in events:
@@ -235,6 +252,7 @@ def sync_alerts(conn: Connection, period: str, facts: list[AlertFact], run_id: s
             s.alert_event.insert().values(
                 event_id=ev.event_id,
                 alert_key=ev.alert_key,
+                county_code=county_code,
                 period=period,
                 state=ev.state,
                 severity=ev.fact.severity,
@@ -288,6 +306,7 @@ def enqueue(
     channels: list[str],
     run_id: str,
     now: datetime,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> int:
     """One outbox row per channel for every event, then the run's digest; in the caller's transaction."""
     rows: list[dict[str, Any]] = []
@@ -311,12 +330,20 @@ def enqueue(
     for channel in channels:
         for i, r in enumerate(rows):
             nid = str(uuid.uuid4())
-            payload = {**r["p"], "notification_id": nid, "period": period, "subject": r["subject"], "text": r["body"]}
+            payload = {
+                **r["p"],
+                "notification_id": nid,
+                "county_code": county_code,
+                "period": period,
+                "subject": r["subject"],
+                "text": r["body"],
+            }
             conn.execute(
                 s.outbox.insert().values(
                     notification_id=nid,
                     channel=channel,
                     kind=r["kind"],
+                    county_code=county_code,
                     period=period,
                     event_id=r["event_id"],
                     subject=r["subject"],
@@ -407,7 +434,12 @@ def dispatch(url: str, channels: AlertChannels, now: datetime | None = None) -> 
 
 
 def run_alerts(
-    url: str, period: str, run_id: str, channels: AlertChannels | None = None, now: datetime | None = None
+    url: str,
+    period: str,
+    run_id: str,
+    channels: AlertChannels | None = None,
+    now: datetime | None = None,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> dict[str, Any]:
     """Derive, sync and enqueue in one transaction, then try to send everything pending."""
     channels = channels if channels is not None else load_channels()
@@ -415,9 +447,9 @@ def run_alerts(
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
-            facts = derive_alerts(conn, period)
-            events = sync_alerts(conn, period, facts, run_id, now)
-            queued = enqueue(conn, period, events, len(facts), channels.enabled(), run_id, now)
+            facts = derive_alerts(conn, period, county_code)
+            events = sync_alerts(conn, period, facts, run_id, now, county_code)
+            queued = enqueue(conn, period, events, len(facts), channels.enabled(), run_id, now, county_code)
     result = dispatch(url, channels)
     return {
         "opened": sum(e.state == "open" for e in events),
@@ -448,15 +480,17 @@ def alerts_markdown(period: str, result: dict[str, Any]) -> str:
 
 
 @task(name="alerts", cache_policy=NO_CACHE, **io_retries())
-def alerts_task(url: str, period: str, run_id: str) -> dict[str, Any]:
+def alerts_task(url: str, period: str, run_id: str, county_code: str = DEFAULT_COUNTY_CODE) -> dict[str, Any]:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    result = run_alerts(url, period, run_id)
+    result = run_alerts(url, period, run_id, county_code=county_code)
+    # Artifact keys as before for one county; with several, each county keeps its own latest version.
+    scope = period if county_code == DEFAULT_COUNTY_CODE else f"{county_code}-{period}"
     if result["events"]:
         create_table_artifact(
-            key=f"junheng-alert-events-{period}", table=result["events"], description=f"{period} 本次预警变化"
+            key=f"junheng-alert-events-{scope}", table=result["events"], description=f"{period} 本次预警变化"
         )
     create_markdown_artifact(
-        key=f"junheng-alerts-{period}", markdown=alerts_markdown(period, result), description=f"{period} 预警"
+        key=f"junheng-alerts-{scope}", markdown=alerts_markdown(period, result), description=f"{period} 预警"
     )
     return result

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from junheng.errors import ConfigError
+from junheng.settings import DEFAULT_COUNTY_CODE
 
 # Iglewicz & Hoaglin's modified z-score: M = 0.6745·(x − median)/MAD, outlier when |M| > 3.5.
 MODIFIED_Z_FACTOR = 0.6745
@@ -438,9 +439,9 @@ SELECT i.period, i.school_code, i.section, i.indicator_code, i.students, i.value
        u.per_students
 FROM core.fct_school_indicator AS i
 JOIN core.stg_unit_resource AS u
-  ON u.period = i.period AND u.school_code = i.school_code AND u.section = i.section
- AND u.indicator_code = i.indicator_code
-WHERE i.period <= :period AND i.value IS NOT NULL
+  ON u.county_code = i.county_code AND u.period = i.period AND u.school_code = i.school_code
+ AND u.section = i.section AND u.indicator_code = i.indicator_code
+WHERE i.county_code = :county_code AND i.period <= :period AND i.value IS NOT NULL
 """
 
 
@@ -543,26 +544,38 @@ def contribution_frame(ind: pd.DataFrame, county: pd.DataFrame, period: str, con
 
 
 def compute_analytics(
-    conn: Connection, period: str, computed_at: datetime, config: AnalyticsConfig | None = None
+    conn: Connection,
+    period: str,
+    computed_at: datetime,
+    config: AnalyticsConfig | None = None,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> None:
-    """Replace the period slice of fct_variance, fct_remediation, fct_outlier and fct_cv_contribution."""
+    """Replace the (county, period) slice of fct_variance, fct_remediation, fct_outlier and
+    fct_cv_contribution; outliers and contributions compare a unit with its own county only."""
     from warehouse import schema as s
     from warehouse.engine import bulk_insert, query_frame, run_model
 
     config = config or config_from_env()
-    params: dict[str, object] = {"period": period, "change_bound": config.change_bound, "computed_at": computed_at}
+    params: dict[str, object] = {
+        "period": period,
+        "county_code": county_code,
+        "change_bound": config.change_bound,
+        "computed_at": computed_at,
+    }
     run_model(conn, "analytics", "fct_variance", s.fct_variance, params)
     run_model(conn, "analytics", "fct_remediation", s.fct_remediation, params)
-    ind = query_frame(conn, _INDICATORS_SQL, {"period": period})
+    where: dict[str, object] = {"period": period, "county_code": county_code}
+    ind = query_frame(conn, _INDICATORS_SQL, where)
     county = query_frame(
         conn,
-        "SELECT section, indicator_code, cv_limit, cv_method FROM core.fct_county_indicator WHERE period = :period",
-        {"period": period},
+        "SELECT section, indicator_code, cv_limit, cv_method FROM core.fct_county_indicator "
+        "WHERE county_code = :county_code AND period = :period",
+        where,
     )
     for table, frame in (
         (s.fct_outlier, outlier_frame(ind, period, config)),
         (s.fct_cv_contribution, contribution_frame(ind, county, period, config)),
     ):
-        conn.execute(table.delete().where(table.c.period == period))
+        conn.execute(table.delete().where(table.c.county_code == county_code, table.c.period == period))
         if not frame.empty:
-            bulk_insert(conn, table, frame.assign(computed_at=computed_at))
+            bulk_insert(conn, table, frame.assign(county_code=county_code, computed_at=computed_at))

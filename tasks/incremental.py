@@ -9,6 +9,7 @@ from prefect import task
 from prefect.cache_policies import INPUTS, RUN_ID, TASK_SOURCE
 
 from junheng.contract import ReceivedFile, ReturnBatch
+from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.retry import io_retries
 from tasks.runner import read_returns_parallel as read_returns  # chunks on Dask when configured
 from warehouse.engine import connected, init_warehouse, query_frame
@@ -17,15 +18,15 @@ Reread = Literal["new", "failed", "all"]
 
 PROCESSED_SQL = """
 SELECT file_id, file_name, archive_path, size_bytes, received_at, school_code, status
-FROM audit.ingest_file WHERE period = :period
+FROM audit.ingest_file WHERE county_code = :county_code AND period = :period
 """
 
 
-def processed_files(url: str, period: str) -> pd.DataFrame:
-    """The files already recorded for the period with their last status (empty on a new warehouse)."""
+def processed_files(url: str, period: str, county_code: str = DEFAULT_COUNTY_CODE) -> pd.DataFrame:
+    """The files already recorded for the county's period with their last status (empty on a new warehouse)."""
     with connected(url) as engine:
         init_warehouse(engine)
-        return query_frame(engine, PROCESSED_SQL, {"period": period})
+        return query_frame(engine, PROCESSED_SQL, {"period": period, "county_code": county_code})
 
 
 def _from_audit(rows: pd.DataFrame) -> list[ReceivedFile]:
@@ -43,7 +44,9 @@ def _from_audit(rows: pd.DataFrame) -> list[ReceivedFile]:
     ]
 
 
-def read_incremental(url: str, period: str, files: list[ReceivedFile], reread: Reread = "new") -> ReturnBatch:
+def read_incremental(
+    url: str, period: str, files: list[ReceivedFile], reread: Reread = "new", county_code: str = DEFAULT_COUNTY_CODE
+) -> ReturnBatch:
     """Read what this run needs and nothing more.
 
     ``new``: files whose hash is not yet recorded for the period. The marts stay complete because
@@ -55,7 +58,7 @@ def read_incremental(url: str, period: str, files: list[ReceivedFile], reread: R
     """
     if reread == "all":
         return read_returns(files)
-    done = processed_files(url, period)
+    done = processed_files(url, period, county_code)
     if reread == "failed":
         return read_returns(_from_audit(done[done["status"] == "rejected"]))
     seen = set(done["file_id"])

@@ -1,4 +1,4 @@
-"""Keep rejected returns in quarantine/<period>/ with their findings beside them."""
+"""Keep rejected returns in quarantine/[<county_code>/]<period>/ with their findings beside them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from junheng.policy import period_start
+from junheng.settings import DEFAULT_COUNTY_CODE, county_subdir
 from tasks.publish import safe_text
 
 FINDING_HEADERS = ("工作表", "单元格", "规则", "严重程度", "发现值", "说明及修改方法")
@@ -19,12 +20,15 @@ def quarantine_name(file_id: str, file_name: str) -> str:
     return f"{file_id[:12]}-{Path(file_name).name}"
 
 
-def quarantine_rejected(data_dir: Path, period: str, status: pd.DataFrame, issues: pd.DataFrame) -> list[Path]:
-    """Copy every rejected file of the period (from the archive) to <data_dir>/quarantine/<period>/,
-    with <name>.问题清单.csv beside it. Files stay there when a corrected return supersedes them
-    later: the quarantine is the record of what was refused and why."""
+def quarantine_rejected(
+    data_dir: Path, period: str, status: pd.DataFrame, issues: pd.DataFrame, county_code: str = DEFAULT_COUNTY_CODE
+) -> list[Path]:
+    """Copy every rejected file of the period (from the archive) to <data_dir>/quarantine/<period>/
+    (…/quarantine/<county_code>/<period>/ when a county code is set), with <name>.问题清单.csv
+    beside it. Files stay there when a corrected return supersedes them later: the quarantine is
+    the record of what was refused and why."""
     period_start(period)  # a malformed period must not become a path
-    folder = Path(data_dir) / "quarantine" / period
+    folder = county_subdir(Path(data_dir) / "quarantine", county_code) / period
     rejected = status[status["status"] == "rejected"]
     out: list[Path] = []
     for rec in rejected.to_dict("records"):

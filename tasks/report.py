@@ -9,7 +9,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from junheng.settings import Settings
+from junheng.settings import DEFAULT_COUNTY_CODE, Settings
 from tasks.publish import publish_reports, summary_markdown
 
 
@@ -24,15 +24,18 @@ def publish(
 
 
 def publish_artifacts(period: str, marts: dict[str, pd.DataFrame], summary: dict[str, object]) -> None:
-    """Artifact keys may hold only lowercase letters, digits and dashes."""
+    """Artifact keys may hold only lowercase letters, digits and dashes; with a county code set, each
+    county keeps its own latest artifact (the keys of a single county stay as they were)."""
+    code = str(summary.get("county_code") or DEFAULT_COUNTY_CODE)
+    scope = period if code == DEFAULT_COUNTY_CODE else f"{code}-{period}"
     create_markdown_artifact(
-        key=f"junheng-summary-{period}",
+        key=f"junheng-summary-{scope}",
         markdown=summary_markdown(period, marts, summary),
         description=f"{period} 运行概要",
     )
     cv = marts["county_cv"][["section", "indicator_code", "cv", "cv_limit", "meets", "n_units"]]
     create_table_artifact(
-        key=f"junheng-cv-{period}", table=cv.to_dict(orient="records"), description=f"{period} 校际差异系数"
+        key=f"junheng-cv-{scope}", table=cv.to_dict(orient="records"), description=f"{period} 校际差异系数"
     )
 
 

@@ -17,6 +17,7 @@ from junheng import spec
 from junheng.contract import Finding, ReturnBatch
 from junheng.errors import DataError
 from junheng.policy import period_start
+from junheng.settings import DEFAULT_COUNTY_CODE, check_county_code
 from tasks.retry import io_retries
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, connected, init_warehouse, query_frame
@@ -139,23 +140,28 @@ def _parse(path: Path, sheet: str, rows: list[list[Any]], h: int, labels: list[s
     return frame
 
 
-def import_roster(url: str, path: Path, now: datetime | None = None) -> int:
-    """Replace core.roster with the file's schools in one transaction; returns the number of schools."""
+def import_roster(url: str, path: Path, now: datetime | None = None, county_code: str = DEFAULT_COUNTY_CODE) -> int:
+    """Replace the county's roster with the file's schools in one transaction; returns the number of schools.
+    Other counties' rosters in the same warehouse are left alone."""
+    check_county_code(county_code)
     frame = read_roster(path)
     now = now or datetime.now().replace(microsecond=0)
-    frame = frame.assign(source_file=path.name, imported_at=now)
+    frame = frame.assign(county_code=county_code, source_file=path.name, imported_at=now)
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
-            conn.execute(s.roster.delete())
+            conn.execute(s.roster.delete().where(s.roster.c.county_code == county_code))
             bulk_insert(conn, s.roster, frame)
     return len(frame)
 
 
-def roster_codes(url: str) -> set[str]:
+def roster_codes(url: str, county_code: str = DEFAULT_COUNTY_CODE) -> set[str]:
     with connected(url) as engine:
         init_warehouse(engine)
-        return set(query_frame(engine, "SELECT school_code FROM core.roster")["school_code"].astype(str))
+        codes = query_frame(
+            engine, "SELECT school_code FROM core.roster WHERE county_code = :county_code", {"county_code": county_code}
+        )
+        return set(codes["school_code"].astype(str))
 
 
 def unknown_school_findings(batch: ReturnBatch, roster: set[str]) -> list[Finding]:
@@ -184,8 +190,10 @@ def unknown_school_findings(batch: ReturnBatch, roster: set[str]) -> list[Findin
     return out
 
 
-def with_roster_findings(url: str, batch: ReturnBatch, findings: list[Finding]) -> list[Finding]:
-    return [*findings, *unknown_school_findings(batch, roster_codes(url))]
+def with_roster_findings(
+    url: str, batch: ReturnBatch, findings: list[Finding], county_code: str = DEFAULT_COUNTY_CODE
+) -> list[Finding]:
+    return [*findings, *unknown_school_findings(batch, roster_codes(url, county_code))]
 
 
 def deadline_of(period: str, day: int) -> date:
@@ -198,27 +206,34 @@ def deadline_of(period: str, day: int) -> date:
 MISSING_SQL = """
 SELECT r.school_code, r.school_name
 FROM core.roster AS r
-WHERE NOT EXISTS (
+WHERE r.county_code = :county_code AND NOT EXISTS (
     SELECT 1 FROM audit.ingest_file AS f
-    WHERE f.period = :period AND f.school_code = r.school_code AND f.status = 'loaded'
+    WHERE f.county_code = r.county_code AND f.period = :period AND f.school_code = r.school_code
+      AND f.status = 'loaded'
 )
 ORDER BY r.school_code
 """
 
 
-def record_missing(url: str, period: str, deadline_day: int, today: date | None = None) -> int:
-    """Recompute the period's missing returns: roster schools without a loaded return after the deadline."""
+def record_missing(
+    url: str, period: str, deadline_day: int, today: date | None = None, county_code: str = DEFAULT_COUNTY_CODE
+) -> int:
+    """Recompute the county's missing returns of the period: its roster schools without a loaded return
+    after the deadline."""
     today = today or date.today()
     deadline = deadline_of(period, deadline_day)
     now = datetime.now().replace(microsecond=0)
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
-            conn.execute(s.missing_return.delete().where(s.missing_return.c.period == period))
+            t = s.missing_return
+            conn.execute(t.delete().where(t.c.county_code == county_code, t.c.period == period))
             if today <= deadline:
                 return 0
-            missing = query_frame(conn, MISSING_SQL, {"period": period})
-            bulk_insert(conn, s.missing_return, missing.assign(period=period, deadline=deadline, detected_at=now))
+            missing = query_frame(conn, MISSING_SQL, {"period": period, "county_code": county_code})
+            bulk_insert(
+                conn, t, missing.assign(county_code=county_code, period=period, deadline=deadline, detected_at=now)
+            )
     return len(missing)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from junheng.policy import NATIONAL_CODES, Rule, part_of, rules_in_force
+from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.indicators_g import CountyValue, fitness_county, g11_county, myopia_change, school_rules
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, query_frame
@@ -290,7 +291,7 @@ SELECT u.school_code, MAX(d.school_type) AS school_type, MAX(u.file_id) AS file_
 FROM core.fct_school_section AS u
 LEFT JOIN core.dim_school AS d ON d.school_code = u.school_code AND d.valid_from <= u.period
      AND (d.valid_to IS NULL OR u.period < d.valid_to)
-WHERE u.period = :period
+WHERE u.county_code = :county_code AND u.period = :period
 GROUP BY u.school_code
 """
 
@@ -300,44 +301,59 @@ def last_year(period: str) -> str:
     return f"{int(y) - 1:04d}-{m}"
 
 
-def _frame(conn: Connection, sql: str, period: str) -> pd.DataFrame:
-    return query_frame(conn, sql, {"period": period})
+def compute_scorecard(
+    conn: Connection,
+    period: str,
+    computed_at: datetime,
+    rules: Sequence[Rule] | None = None,
+    county_code: str = DEFAULT_COUNTY_CODE,
+) -> int:
+    """Replace the county's period slices of core.fct_school_rule and core.fct_county_scorecard."""
 
+    def _frame(sql: str, p: str = period) -> pd.DataFrame:
+        return query_frame(conn, sql, {"period": p, "county_code": county_code})
 
-def compute_scorecard(conn: Connection, period: str, computed_at: datetime, rules: Sequence[Rule] | None = None) -> int:
-    """Replace the period's core.fct_school_rule and core.fct_county_scorecard slices."""
+    def _slice(cols: str, table: str, p: str = period) -> pd.DataFrame:
+        """The county's slice of a table for period p."""
+        return _frame(f"SELECT {cols} FROM {table} WHERE county_code = :county_code AND period = :period", p)
+
     rules = list(rules) if rules is not None else rules_in_force(period)
-    schools = _frame(conn, SCHOOLS_SQL, period)
+    schools = _frame(SCHOOLS_SQL)
     if not schools.empty:
         # Teaching points left out of the R units (policy exclude_under_50) are left out of G too.
         schools = schools[~((schools["is_teaching_point"] == 1) & (schools["has_unit"] == 0))]
     codes = set(schools["school_code"]) if not schools.empty else set()
-    sections = _frame(conn, "SELECT * FROM core.fct_school_section WHERE period = :period", period)
-    classes = _frame(conn, "SELECT school_code, section, students FROM core.fct_class WHERE period = :period", period)
-    rooms = _frame(conn, "SELECT school_code, room_type, area_m2 FROM raw.special_room WHERE period = :period", period)
-    quality_sql = "SELECT * FROM raw.quality WHERE period = :period"
-    quality, quality_before = _frame(conn, quality_sql, period), _frame(conn, quality_sql, last_year(period))
+    sections = _slice("*", "core.fct_school_section")
+    classes = _slice("school_code, section, students", "core.fct_class")
+    rooms = _slice("school_code, room_type, area_m2", "raw.special_room")
+    quality, quality_before = _slice("*", "raw.quality"), _slice("*", "raw.quality", last_year(period))
     sections = sections[sections["school_code"].isin(codes)] if not sections.empty else sections
     per_school = school_rules(schools, sections, classes, rooms, rules)
     county_values = [*g11_county(sections), *fitness_county(quality), myopia_change(quality, quality_before)]
     card = build_scorecard(
         rules,
-        cv=_frame(conn, "SELECT * FROM core.fct_county_indicator WHERE period = :period", period),
-        compliance=_frame(conn, "SELECT * FROM core.fct_school_compliance WHERE period = :period", period),
+        cv=_slice("*", "core.fct_county_indicator"),
+        compliance=_slice("*", "core.fct_school_compliance"),
         per_school=per_school,
         schools=schools,
         county_values=county_values,
-        items=_frame(conn, "SELECT * FROM raw.county_return WHERE period = :period", period),
+        items=_slice("*", "raw.county_return"),
     )
-    conn.execute(s.fct_school_rule.delete().where(s.fct_school_rule.c.period == period))
-    bulk_insert(conn, s.fct_school_rule, per_school.assign(period=period, computed_at=computed_at))
-    conn.execute(s.fct_county_scorecard.delete().where(s.fct_county_scorecard.c.period == period))
-    bulk_insert(conn, s.fct_county_scorecard, card.assign(period=period, computed_at=computed_at))
+    for table, frame in ((s.fct_school_rule, per_school), (s.fct_county_scorecard, card)):
+        conn.execute(table.delete().where(table.c.county_code == county_code, table.c.period == period))
+        bulk_insert(conn, table, frame.assign(county_code=county_code, period=period, computed_at=computed_at))
     return len(card)
 
 
-def recompute_period(url: str, period: str, cv_method: str, run_id: str, now: datetime | None = None) -> dict[str, int]:
-    """Judge a stored period again with the policy files as they are now (the rules in force for it).
+def recompute_period(
+    url: str,
+    period: str,
+    cv_method: str,
+    run_id: str,
+    now: datetime | None = None,
+    county_code: str = DEFAULT_COUNTY_CODE,
+) -> dict[str, int]:
+    """Judge a county's stored period again with the policy files as they are now (the rules in force for it).
 
     Loads nothing: the period's slices stay as they are; its thresholds, indicator models,
     scorecard and policy violations are rebuilt. Without this, a rule added later never
@@ -346,26 +362,39 @@ def recompute_period(url: str, period: str, cv_method: str, run_id: str, now: da
     from junheng.errors import ConfigError
     from tasks.load import check_policy_run
     from warehouse.engine import connected, init_warehouse
-    from warehouse.load import compute_period, sync_reference
+    from warehouse.load import compute_period, sync_reference, sync_shared_reference
+    from warehouse.locks import lock_period
 
     now = now or datetime.now().replace(microsecond=0)
     rules = rules_in_force(period)
+    params: dict[str, object] = {"period": period, "county_code": county_code}
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
+            sync_shared_reference(conn, period, rules)
+        with engine.begin() as conn:
+            lock_period(conn, county_code, period)
             stored = query_frame(
                 conn,
-                "SELECT COUNT(*) AS n FROM audit.ingest_file WHERE period = :period AND status = 'loaded'",
-                {"period": period},
+                "SELECT COUNT(*) AS n FROM audit.ingest_file "
+                "WHERE county_code = :county_code AND period = :period AND status = 'loaded'",
+                params,
             )
             if int(stored.iloc[0]["n"]) == 0:
-                raise ConfigError(f"报表期 {period} 没有已入库的报表，无法重新计算", "先用 junheng run 入库该期报表")
-            sync_reference(conn, period, rules)
-            compute_period(conn, period, cv_method, now)
+                raise ConfigError(
+                    f"报表期 {period} 没有已入库的报表（县级行政区划代码 {county_code}），无法重新计算",
+                    "先用 junheng run 入库该期报表；多个县共用仓库时检查 --county-code",
+                )
+            sync_reference(conn, period, rules, county_code)
+            compute_period(conn, period, cv_method, now, county_code)
             n = len(
-                query_frame(conn, "SELECT 1 FROM core.fct_county_scorecard WHERE period = :period", {"period": period})
+                query_frame(
+                    conn,
+                    "SELECT 1 FROM core.fct_county_scorecard WHERE county_code = :county_code AND period = :period",
+                    params,
+                )
             )
-    violations = check_policy_run(url, period, run_id, rules)
+    violations = check_policy_run(url, period, run_id, rules, county_code)
     return {"rules": len(rules), "scorecard_rows": n, "violations": violations}
 
 

@@ -62,6 +62,7 @@ def build_summary(
     return {
         "period": period,
         "county": settings.county,
+        "county_code": settings.county_code,
         **period_counts,
         "schools_in_period": int(comp["school_code"].nunique()) if units_total else 0,
         "units": units_total,

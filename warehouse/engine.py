@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from junheng.errors import ConfigError
 from warehouse.schema import SCHEMAS, metadata
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -58,14 +59,51 @@ def init_warehouse(engine: Engine) -> None:
     with engine.begin() as conn:
         if not is_duckdb(conn):
             # Two first runs at once (two counties, two workers) would race on CREATE … IF NOT EXISTS.
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INIT_LOCK_KEY})
+            got = conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": INIT_LOCK_KEY}).scalar_one()
+            if not got:
+                # Held: by a set-up now running (wait for it) or, shared, by loads running now — which
+                # set the schema up before they started. Waiting for the exclusive lock would make this
+                # run wait for another county's whole load; the shared lock waits only for a set-up.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INIT_LOCK_KEY})
+                _refuse_single_county_tables(conn)
+                metadata.create_all(conn, checkfirst=True)
+                return
         for schema in SCHEMAS:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+        _refuse_single_county_tables(conn)
         metadata.create_all(conn, checkfirst=True)
         for name in STAGING_VIEWS:
             conn.execute(sa.text(f"CREATE OR REPLACE VIEW core.{name} AS\n{read_sql_file('staging', name)}"))
         for name in MART_VIEWS:
             conn.execute(sa.text(f"CREATE OR REPLACE VIEW mart.{name} AS\n{read_sql_file('marts', name)}"))
+
+
+def _refuse_single_county_tables(conn: Connection) -> None:
+    """A warehouse created before county_code existed would mix counties (or fail on the NOT NULL
+    column): refuse it with the way out, rather than run on it. No migration framework on purpose."""
+    # information_schema, not sa.inspect: duckdb_engine's inspector trips on pg_catalog.pg_collation.
+    present = query_frame(
+        conn,
+        "SELECT table_schema, table_name, MAX(CASE WHEN column_name = 'county_code' THEN 1 ELSE 0 END) AS has_code "
+        "FROM information_schema.columns WHERE table_schema IN ('raw', 'core', 'audit') "
+        "GROUP BY table_schema, table_name",
+    )
+    has_code = {(str(r.table_schema), str(r.table_name)): bool(r.has_code) for r in present.itertuples(index=False)}
+    lacking = [
+        f"{t.schema}.{t.name}"
+        for t in metadata.sorted_tables
+        if "county_code" in t.c and has_code.get((str(t.schema), t.name)) is False
+    ]
+    if lacking:
+        url = conn.engine.url.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"数据仓库 {url} 建于支持多县之前，{len(lacking)} 张表缺少 county_code 列（{'、'.join(lacking[:5])}"
+            f"{' 等' if len(lacking) > 5 else ''}），不能继续使用",
+            "用 `junheng warehouse init --warehouse <新仓库>` 在新的数据库文件（或新的 PostgreSQL 库）上重建，"
+            "再重新运行各报表期；或手工为每张表加列，例如 "
+            "ALTER TABLE core.fct_class ADD COLUMN county_code VARCHAR(6) DEFAULT '000000'，"
+            "并把 county_code 加进 audit.ingest_file、audit.missing_return 和 core.roster 的主键",
+        )
 
 
 def _clean_value(v: object) -> object:
@@ -114,9 +152,9 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
 
 
 def run_model(conn: Connection, layer: str, name: str, table: sa.Table, params: dict[str, object]) -> int:
-    """Replace the period slice of a fact table with the rows of its SQL model (one SELECT)."""
+    """Replace the (county, period) slice of a fact table with the rows of its SQL model (one SELECT)."""
     select = read_sql_file(layer, name)
-    conn.execute(table.delete().where(table.c.period == params["period"]))
+    conn.execute(table.delete().where(table.c.period == params["period"], table.c.county_code == params["county_code"]))
     cols = ", ".join(c.name for c in table.columns)
     res = conn.execute(
         sa.text(f"INSERT INTO {table.schema}.{table.name} ({cols})\nSELECT {cols} FROM (\n{select}\n) AS m"),

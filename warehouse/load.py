@@ -13,40 +13,62 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from junheng.policy import INDICATOR_NAMES, Rule, part_of, period_start
+from junheng.settings import DEFAULT_COUNTY_CODE
 from junheng.spec import SECTION_CODES, SECTION_LABELS
 from warehouse import schema as s
 from warehouse.engine import MART_VIEWS, bulk_insert, query_frame, run_model
 
+INSERT_MISSING_SQL = "INSERT INTO {table} ({cols}) VALUES ({values}) ON CONFLICT DO NOTHING"
 
-def sync_reference(conn: Connection, period: str, rules: list[Rule] | tuple[Rule, ...]) -> None:
-    """dim_period for the period; dim_section, dim_indicator and dim_threshold from the policy."""
+
+def _insert_missing(conn: Connection, table: sa.Table, rows: list[dict[str, object]]) -> None:
+    """Insert the rows whose key is not there yet; existing rows are left alone. The shared
+    dimensions hold the same rows for every county, so a county never deletes (and so never
+    blocks on, or duplicates) what another county's transaction is writing."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    sql = INSERT_MISSING_SQL.format(
+        table=f"{table.schema}.{table.name}", cols=", ".join(cols), values=", ".join(f":{c}" for c in cols)
+    )
+    for row in rows:
+        conn.execute(sa.text(sql), row)
+
+
+def sync_shared_reference(conn: Connection, period: str, rules: list[Rule] | tuple[Rule, ...]) -> None:
+    """dim_period, dim_section and dim_indicator: the same for every county, added when missing."""
     start = period_start(period)
-    conn.execute(s.dim_period.delete().where(s.dim_period.c.period == period))
-    conn.execute(s.dim_period.insert().values(period=period, period_start=start, year=start.year, month=start.month))
-    conn.execute(s.dim_section.delete())
-    conn.execute(
-        s.dim_section.insert(),
+    _insert_missing(
+        conn, s.dim_period, [{"period": period, "period_start": start, "year": start.year, "month": start.month}]
+    )
+    _insert_missing(
+        conn,
+        s.dim_section,
         [{"section": code, "section_zh": zh} for code, zh in SECTION_LABELS.items() if code != "shared"],
     )
-    conn.execute(s.dim_indicator.delete())
     indicators = {r.code: r for r in rules if r.code in INDICATOR_NAMES}
-    conn.execute(
-        s.dim_indicator.insert(),
+    _insert_missing(
+        conn,
+        s.dim_indicator,
         [
-            {
-                "indicator_code": code,
-                "part": part_of(code),
-                "name_zh": INDICATOR_NAMES[code],
-                "unit": r.unit,
-            }
+            {"indicator_code": code, "part": part_of(code), "name_zh": INDICATOR_NAMES[code], "unit": r.unit}
             for code, r in sorted(indicators.items())
         ],
     )
-    conn.execute(s.dim_threshold.delete())
+
+
+def sync_reference(
+    conn: Connection, period: str, rules: list[Rule] | tuple[Rule, ...], county_code: str = DEFAULT_COUNTY_CODE
+) -> None:
+    """The shared dimensions for the period, and the county's dim_threshold from its policy (each
+    county may select other local policies, so its thresholds are its own rows)."""
+    sync_shared_reference(conn, period, rules)
+    conn.execute(s.dim_threshold.delete().where(s.dim_threshold.c.county_code == county_code))
     conn.execute(
         s.dim_threshold.insert(),
         [
             {
+                "county_code": county_code,
                 "indicator_code": r.code,
                 "measure": r.measure,
                 "scope": r.scope,
@@ -64,10 +86,13 @@ def sync_reference(conn: Connection, period: str, rules: list[Rule] | tuple[Rule
     )
 
 
-def _with_school(frame: pd.DataFrame, info: pd.DataFrame, period: str, loaded_at: datetime, sheet: str) -> pd.DataFrame:
-    """Add period, school_code, section code and lineage columns to a reader frame."""
+def _with_school(
+    frame: pd.DataFrame, info: pd.DataFrame, period: str, loaded_at: datetime, sheet: str, county_code: str
+) -> pd.DataFrame:
+    """Add county, period, school_code, section code and lineage columns to a reader frame."""
     codes = info.set_index("file_id")["school_code"]
     out = frame.copy()
+    out["county_code"] = county_code
     out["period"] = period
     out["school_code"] = out["file_id"].map(codes)
     if "section" in out.columns:
@@ -85,25 +110,38 @@ def replace_school_slices(
     frames: dict[str, pd.DataFrame],
     units: pd.DataFrame,
     loaded_at: datetime,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> int:
-    """Delete and re-insert the (school, period) slices of the loaded schools in every fact table."""
+    """Delete and re-insert the (county, school, period) slices of the loaded schools in every fact table."""
     if info.empty:
         return 0
     schools = sorted(info["school_code"].astype(str).unique())
     for table in s.SCHOOL_SLICE_TABLES:
-        conn.execute(table.delete().where(table.c.period == period, table.c.school_code.in_(schools)))
-    raw_info = info.assign(period=period, source_sheet="基本信息", source_row=None, loaded_at=loaded_at)
+        conn.execute(
+            table.delete().where(
+                table.c.county_code == county_code, table.c.period == period, table.c.school_code.in_(schools)
+            )
+        )
+    raw_info = info.assign(
+        county_code=county_code, period=period, source_sheet="基本信息", source_row=None, loaded_at=loaded_at
+    )
     bulk_insert(conn, s.raw_school_info, raw_info)
-    bulk_insert(conn, s.raw_facility, _with_school(frames["facilities"], info, period, loaded_at, "办学条件"))
-    bulk_insert(conn, s.raw_room, _with_school(frames["rooms"], info, period, loaded_at, "专用教室"))
-    bulk_insert(conn, s.raw_quality, _with_school(frames["quality"], info, period, loaded_at, "质量监测"))
-    bulk_insert(conn, s.fct_class, _with_school(frames["classes"], info, period, loaded_at, "班级学生"))
-    bulk_insert(conn, s.fct_school_section, units.assign(loaded_at=loaded_at))
+    for table, key, sheet in (
+        (s.raw_facility, "facilities", "办学条件"),
+        (s.raw_room, "rooms", "专用教室"),
+        (s.raw_quality, "quality", "质量监测"),
+        (s.fct_class, "classes", "班级学生"),
+    ):
+        bulk_insert(conn, table, _with_school(frames[key], info, period, loaded_at, sheet, county_code))
+    bulk_insert(conn, s.fct_school_section, units.assign(county_code=county_code, loaded_at=loaded_at))
     return len(schools)
 
 
-def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_at: datetime) -> None:
-    """SCD type 2: a new version when a school's attributes change; same-period reloads update in place."""
+def update_dim_school(
+    conn: Connection, period: str, info: pd.DataFrame, loaded_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
+) -> None:
+    """SCD type 2: a new version when a school's attributes (its county among them) change;
+    same-period reloads update in place."""
     attrs = [
         "school_name",
         "school_type",
@@ -114,6 +152,7 @@ def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_
         "is_teaching_point",
         "parent_school_code",
         "founded_year",
+        "county_code",
     ]
     current = query_frame(conn, "SELECT * FROM core.dim_school WHERE is_current")
     by_code = {str(r["school_code"]): r for r in current.to_dict("records")}
@@ -126,6 +165,7 @@ def update_dim_school(conn: Connection, period: str, info: pd.DataFrame, loaded_
     for rec in info.to_dict("records"):
         code = str(rec["school_code"])
         row = {a: rec.get(a) for a in attrs}
+        row["county_code"] = county_code
         row["is_boarding"] = row["is_boarding"] == "是"
         row["is_teaching_point"] = row["is_teaching_point"] == "是"
         fy = row["founded_year"]
@@ -177,18 +217,26 @@ def _chunks(values: list[str], size: int = 10_000) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
+def record_files(conn: Connection, period: str, files: pd.DataFrame, county_code: str = DEFAULT_COUNTY_CODE) -> None:
     """Upsert the run's files in audit.ingest_file; older returns of a school now loaded become superseded."""
     if files.empty:
         return
     t = s.ingest_file
-    conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(list(files["file_id"]))))
+    files = files.assign(county_code=county_code)
+    conn.execute(
+        t.delete().where(t.c.county_code == county_code, t.c.period == period, t.c.file_id.in_(list(files["file_id"])))
+    )
     bulk_insert(conn, t, files)
     if "run_id" in files.columns and "processed_at" in files.columns and files["run_id"].nunique() == 1:
         # One statement: every other return of a school whose winner was just recorded is superseded.
         conn.execute(
             sa.text(SUPERSEDE_SQL),
-            {"period": period, "run_id": files["run_id"].iloc[0], "at": files["processed_at"].iloc[0]},
+            {
+                "period": period,
+                "county_code": county_code,
+                "run_id": files["run_id"].iloc[0],
+                "at": files["processed_at"].iloc[0],
+            },
         )
         return
     winners = files[files["status"] == "loaded"]
@@ -196,6 +244,7 @@ def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
         conn.execute(
             t.update()
             .where(
+                t.c.county_code == county_code,
                 t.c.period == period,
                 t.c.school_code == rec["school_code"],
                 t.c.file_id != rec["file_id"],
@@ -208,48 +257,76 @@ def record_files(conn: Connection, period: str, files: pd.DataFrame) -> None:
 
 SUPERSEDE_SQL = """
 UPDATE audit.ingest_file SET status = 'superseded'
-WHERE period = :period AND status IN ('loaded', 'rejected') AND EXISTS (
+WHERE county_code = :county_code AND period = :period AND status IN ('loaded', 'rejected') AND EXISTS (
     SELECT 1 FROM audit.ingest_file AS w
-    WHERE w.period = :period AND w.run_id = :run_id AND w.processed_at = :at AND w.status = 'loaded'
+    WHERE w.county_code = :county_code AND w.period = :period AND w.run_id = :run_id AND w.processed_at = :at
+      AND w.status = 'loaded'
       AND w.school_code = audit.ingest_file.school_code AND w.file_id <> audit.ingest_file.file_id
 )
 """
 
 
 def record_findings(
-    conn: Connection, period: str, file_ids: list[str], findings: pd.DataFrame, created_at: datetime, run_id: str
+    conn: Connection,
+    period: str,
+    file_ids: list[str],
+    findings: pd.DataFrame,
+    created_at: datetime,
+    run_id: str,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> None:
     """Replace the findings of the run's files for the period (data errors, warnings, info)."""
     t = s.validation_issue
-    conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(file_ids), t.c.severity != "violation"))
+    conn.execute(
+        t.delete().where(
+            t.c.county_code == county_code, t.c.period == period, t.c.file_id.in_(file_ids), t.c.severity != "violation"
+        )
+    )
     rows = findings[findings["severity"] != "violation"]
-    bulk_insert(conn, t, rows.assign(period=period, created_at=created_at, run_id=run_id))
+    bulk_insert(conn, t, rows.assign(county_code=county_code, period=period, created_at=created_at, run_id=run_id))
 
 
-def record_violations(conn: Connection, period: str, findings: pd.DataFrame, created_at: datetime, run_id: str) -> None:
-    """Replace every policy violation of the period (they are recomputed for all loaded schools)."""
+def record_violations(
+    conn: Connection,
+    period: str,
+    findings: pd.DataFrame,
+    created_at: datetime,
+    run_id: str,
+    county_code: str = DEFAULT_COUNTY_CODE,
+) -> None:
+    """Replace every policy violation of the county's period (recomputed for all its loaded schools)."""
     t = s.validation_issue
-    conn.execute(t.delete().where(t.c.period == period, t.c.severity == "violation"))
-    bulk_insert(conn, t, findings.assign(period=period, created_at=created_at, run_id=run_id))
+    conn.execute(t.delete().where(t.c.county_code == county_code, t.c.period == period, t.c.severity == "violation"))
+    bulk_insert(conn, t, findings.assign(county_code=county_code, period=period, created_at=created_at, run_id=run_id))
 
 
-def compute_period(conn: Connection, period: str, cv_method: str, computed_at: datetime) -> None:
-    """Run the indicator models for the period (each replaces its period slice)."""
-    params: dict[str, object] = {"period": period, "cv_method": cv_method, "computed_at": computed_at}
+def compute_period(
+    conn: Connection, period: str, cv_method: str, computed_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
+) -> None:
+    """Run the indicator models for the county's period (each replaces its (county, period) slice)."""
+    params: dict[str, object] = {
+        "period": period,
+        "county_code": county_code,
+        "cv_method": cv_method,
+        "computed_at": computed_at,
+    }
     run_model(conn, "indicators", "fct_school_indicator", s.fct_school_indicator, params)
     run_model(conn, "indicators", "fct_school_compliance", s.fct_school_compliance, params)
     run_model(conn, "indicators", "fct_county_indicator", s.fct_county_indicator, params)
     from tasks.analytics import compute_analytics  # late import: tasks.analytics builds on warehouse
 
-    compute_analytics(conn, period, computed_at)
+    compute_analytics(conn, period, computed_at, county_code=county_code)
     from tasks.scorecard import compute_scorecard  # late import, as above
 
-    compute_scorecard(conn, period, computed_at)
+    compute_scorecard(conn, period, computed_at, county_code=county_code)
 
 
-def read_marts(conn: Connection, period: str) -> dict[str, pd.DataFrame]:
-    """Every mart of the analyst contract, for one period."""
+def read_marts(conn: Connection, period: str, county_code: str = DEFAULT_COUNTY_CODE) -> dict[str, pd.DataFrame]:
+    """Every mart of the analyst contract, for one county and period."""
+    params: dict[str, object] = {"period": period, "county_code": county_code}
     return {
-        name: query_frame(conn, f"SELECT * FROM mart.{name} WHERE period = :period", {"period": period})
+        name: query_frame(
+            conn, f"SELECT * FROM mart.{name} WHERE period = :period AND county_code = :county_code", params
+        )
         for name in MART_VIEWS
     }

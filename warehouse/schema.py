@@ -26,6 +26,11 @@ metadata = MetaData()
 SCHEMAS = ("raw", "core", "mart", "audit")
 
 
+def _county_code() -> Column:
+    """县级行政区划代码: several counties share one warehouse, so it keys every period slice."""
+    return Column("county_code", String(6), nullable=False)
+
+
 def _lineage() -> list[Column]:
     """Every fact row knows its source: file hash, sheet, row and load time."""
     return [
@@ -40,6 +45,7 @@ def _lineage() -> list[Column]:
 ingest_file = Table(
     "ingest_file",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("file_id", String(64), nullable=False),
     Column("file_name", Text, nullable=False),
@@ -54,13 +60,14 @@ ingest_file = Table(
     Column("n_warnings", Integer, nullable=False),
     Column("run_id", String(36)),
     Column("processed_at", DateTime, nullable=False),
-    PrimaryKeyConstraint("period", "file_id"),
+    PrimaryKeyConstraint("county_code", "period", "file_id"),
     schema="audit",
 )
 
 validation_issue = Table(
     "validation_issue",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("file_id", String(64), nullable=False),
     Column("file_name", Text, nullable=False),
@@ -81,6 +88,7 @@ run_log = Table(
     "run",
     metadata,
     Column("run_id", String(36), primary_key=True),
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
@@ -95,6 +103,7 @@ run_log = Table(
 raw_school_info = Table(
     "school_info",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("school_name", Text),
@@ -116,6 +125,7 @@ raw_school_info = Table(
 raw_facility = Table(
     "facility",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),  # primary | junior | shared
@@ -131,6 +141,7 @@ raw_facility = Table(
 raw_room = Table(
     "special_room",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -144,6 +155,7 @@ raw_room = Table(
 raw_quality = Table(
     "quality",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -171,6 +183,7 @@ dim_school = Table(
     Column("is_teaching_point", Boolean, nullable=False),
     Column("parent_school_code", String(10)),
     Column("founded_year", Integer),
+    Column("county_code", String(6), nullable=False),  # a move to another county is a new version
     Column("valid_from", String(7), nullable=False),  # first period of this version
     Column("valid_to", String(7)),  # first period of the next version; NULL = current
     Column("is_current", Boolean, nullable=False),
@@ -207,9 +220,11 @@ dim_indicator = Table(
     schema="core",
 )
 
+# Per county: each county's runs may select other local policies (JUNHENG_POLICY_OVERLAYS).
 dim_threshold = Table(
     "dim_threshold",
     metadata,
+    _county_code(),
     Column("indicator_code", String(16), nullable=False),
     Column("measure", String(8), nullable=False),
     Column("scope", String(16), nullable=False),
@@ -229,6 +244,7 @@ dim_threshold = Table(
 fct_school_section = Table(
     "fct_school_section",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -265,6 +281,7 @@ fct_school_section = Table(
 fct_class = Table(
     "fct_class",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -282,6 +299,7 @@ fct_class = Table(
 fct_school_indicator = Table(
     "fct_school_indicator",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -303,6 +321,7 @@ fct_school_indicator = Table(
 fct_school_compliance = Table(
     "fct_school_compliance",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -319,6 +338,7 @@ fct_school_compliance = Table(
 fct_county_indicator = Table(
     "fct_county_indicator",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("section", String(8), nullable=False),
     Column("indicator_code", String(16), nullable=False),
@@ -339,11 +359,13 @@ fct_county_indicator = Table(
 SCHOOL_SLICE_TABLES = (raw_school_info, raw_facility, raw_room, raw_quality, fct_school_section, fct_class)
 
 # ---------------------------------------------------------------- roster, missing returns, alerts (issue 5)
-# The bureau's register of schools expected to report; replaced as a whole by `junheng roster import`.
+# The bureau's register of schools expected to report, per county; a county's register is replaced as a
+# whole by `junheng roster import`.
 roster = Table(
     "roster",
     metadata,
-    Column("school_code", String(10), primary_key=True),
+    _county_code(),
+    Column("school_code", String(10), nullable=False),
     Column("school_name", Text, nullable=False),
     Column("school_type", Text),
     Column("township", Text),
@@ -354,6 +376,7 @@ roster = Table(
     Column("source_file", Text, nullable=False),
     Column("source_row", Integer, nullable=False),
     Column("imported_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("county_code", "school_code"),
     schema="core",
 )
 
@@ -362,20 +385,22 @@ roster = Table(
 missing_return = Table(
     "missing_return",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("school_name", Text),
     Column("deadline", Date, nullable=False),
     Column("detected_at", DateTime, nullable=False),
-    PrimaryKeyConstraint("period", "school_code"),
+    PrimaryKeyConstraint("county_code", "period", "school_code"),
     schema="audit",
 )
 
-# One row per alert key (period, scope, school, section, rule); state open | changed | resolved.
+# One row per alert key (county, period, scope, school, section, rule); state open | changed | resolved.
 alert = Table(
     "alert",
     metadata,
     Column("alert_key", String(64), primary_key=True),  # sha256 of the key fields
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("scope", String(8), nullable=False),  # school | county
     Column("school_code", String(10)),
@@ -399,6 +424,7 @@ alert_event = Table(
     metadata,
     Column("event_id", String(36), primary_key=True),
     Column("alert_key", String(64), nullable=False),
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("state", String(10), nullable=False),
     Column("severity", String(10), nullable=False),
@@ -416,6 +442,7 @@ outbox = Table(
     Column("notification_id", String(36), primary_key=True),
     Column("channel", String(10), nullable=False),  # webhook | email
     Column("kind", String(10), nullable=False),  # alert | digest
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("event_id", String(36)),
     Column("subject", Text, nullable=False),
@@ -436,6 +463,7 @@ outbox = Table(
 fct_variance = Table(
     "fct_variance",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("level", String(12), nullable=False),  # school_unit | county
     Column("school_code", String(10)),
@@ -457,6 +485,7 @@ fct_variance = Table(
 fct_remediation = Table(
     "fct_remediation",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -481,6 +510,7 @@ fct_remediation = Table(
 fct_outlier = Table(
     "fct_outlier",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -504,6 +534,7 @@ fct_outlier = Table(
 fct_cv_contribution = Table(
     "fct_cv_contribution",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -533,6 +564,7 @@ fct_cv_contribution = Table(
 raw_county_return = Table(
     "county_return",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("county_name", Text),
     Column("item_code", String(32), nullable=False),
@@ -554,6 +586,7 @@ raw_county_return = Table(
 fct_school_rule = Table(
     "fct_school_rule",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("school_code", String(10), nullable=False),
     Column("section", String(8), nullable=False),
@@ -574,6 +607,7 @@ fct_school_rule = Table(
 fct_county_scorecard = Table(
     "fct_county_scorecard",
     metadata,
+    _county_code(),
     Column("period", String(7), nullable=False),
     Column("part", Text, nullable=False),
     Column("indicator_code", String(16), nullable=False),

@@ -1,10 +1,11 @@
--- grain: one row per school unit (school, section), missed R indicator (meets = FALSE) and period
+-- grain: one row per school unit (county, school, section), missed R indicator (meets = FALSE) and period
 -- What the unit needs to reach the threshold and the 85 % floor, in the indicator's own terms
 -- (teachers 人, m² 平方米, 元, rooms 间): need = target × P / per_students − resource, never below 0.
 -- The *_whole columns round up to a whole unit (a school cannot hire 0.4 teachers); the 1e-6 slack
 -- keeps an exact need such as 4.2 × 500 / 100 − 20 = 1.0000000000000036 at 1, not 2.
 WITH r AS (
-    SELECT i.period,
+    SELECT i.county_code,
+           i.period,
            i.school_code,
            i.section,
            i.indicator_code,
@@ -18,15 +19,18 @@ WITH r AS (
            i.floor * i.students / u.per_students - i.resource AS to_floor
     FROM core.fct_school_indicator AS i
     JOIN core.stg_unit_resource AS u
-      ON u.period = i.period
+      ON u.county_code = i.county_code
+     AND u.period = i.period
      AND u.school_code = i.school_code
      AND u.section = i.section
      AND u.indicator_code = i.indicator_code
-    WHERE i.period = :period
+    WHERE i.county_code = :county_code
+      AND i.period = :period
       AND i.meets = FALSE
       AND i.resource IS NOT NULL
 )
-SELECT period,
+SELECT county_code,
+       period,
        school_code,
        section,
        indicator_code,

@@ -1,17 +1,18 @@
 -- grain: one row per subject (school unit, or the county CV with school_code NULL), section, R indicator and period
 -- Period over period: the change from the latest earlier period in which the same subject was
--- reported. change_pct is relative to |previous|; flagged when it exceeds :change_bound (a change
--- away from a previous 0 is always flagged). NULL value = not reported: no change is guessed.
+-- reported, within the same county. change_pct is relative to |previous|; flagged when it exceeds
+-- :change_bound (a change away from a previous 0 is always flagged). NULL value = not reported: no change is guessed.
 WITH unit_now AS (
-    SELECT period, school_code, section, indicator_code, value
+    SELECT county_code, period, school_code, section, indicator_code, value
     FROM core.fct_school_indicator
-    WHERE period = :period
+    WHERE county_code = :county_code AND period = :period
 ),
 unit_prev_period AS (
     SELECT n.school_code, n.section, n.indicator_code, MAX(h.period) AS prev_period
     FROM unit_now AS n
     JOIN core.fct_school_indicator AS h
-      ON h.school_code = n.school_code
+      ON h.county_code = n.county_code
+     AND h.school_code = n.school_code
      AND h.section = n.section
      AND h.indicator_code = n.indicator_code
      AND h.period < n.period
@@ -19,7 +20,8 @@ unit_prev_period AS (
     GROUP BY n.school_code, n.section, n.indicator_code
 ),
 units AS (
-    SELECT n.period,
+    SELECT n.county_code,
+           n.period,
            CAST('school_unit' AS VARCHAR(12)) AS level,
            n.school_code,
            n.section,
@@ -34,28 +36,31 @@ units AS (
      AND pp.section = n.section
      AND pp.indicator_code = n.indicator_code
     LEFT JOIN core.fct_school_indicator AS h
-      ON h.period = pp.prev_period
+      ON h.county_code = n.county_code
+     AND h.period = pp.prev_period
      AND h.school_code = n.school_code
      AND h.section = n.section
      AND h.indicator_code = n.indicator_code
 ),
 county_now AS (
-    SELECT period, section, indicator_code, cv
+    SELECT county_code, period, section, indicator_code, cv
     FROM core.fct_county_indicator
-    WHERE period = :period
+    WHERE county_code = :county_code AND period = :period
 ),
 county_prev_period AS (
     SELECT n.section, n.indicator_code, MAX(h.period) AS prev_period
     FROM county_now AS n
     JOIN core.fct_county_indicator AS h
-      ON h.section = n.section
+      ON h.county_code = n.county_code
+     AND h.section = n.section
      AND h.indicator_code = n.indicator_code
      AND h.period < n.period
      AND h.cv IS NOT NULL
     GROUP BY n.section, n.indicator_code
 ),
 county AS (
-    SELECT n.period,
+    SELECT n.county_code,
+           n.period,
            CAST('county' AS VARCHAR(12)) AS level,
            CAST(NULL AS VARCHAR(10)) AS school_code,
            n.section,
@@ -69,7 +74,8 @@ county AS (
       ON pp.section = n.section
      AND pp.indicator_code = n.indicator_code
     LEFT JOIN core.fct_county_indicator AS h
-      ON h.period = pp.prev_period
+      ON h.county_code = n.county_code
+     AND h.period = pp.prev_period
      AND h.section = n.section
      AND h.indicator_code = n.indicator_code
 ),
@@ -78,7 +84,8 @@ both_levels AS (
     UNION ALL
     SELECT * FROM county
 )
-SELECT b.period,
+SELECT b.county_code,
+       b.period,
        b.level,
        b.school_code,
        b.section,

@@ -3,25 +3,25 @@
 --   mean = Σ P_i·X_i / Σ P_i,  S = sqrt(Σ P_i·(X_i − mean)² / Σ P_i),  CV = S / mean
 -- and the unweighted population CV beside it; :cv_method picks the one judged.
 WITH u AS (
-    SELECT period, section, indicator_code, students AS p, value AS x
+    SELECT county_code, period, section, indicator_code, students AS p, value AS x
     FROM core.fct_school_indicator
-    WHERE period = :period AND in_cv AND value IS NOT NULL
+    WHERE county_code = :county_code AND period = :period AND in_cv AND value IS NOT NULL
 ),
 m AS (
-    SELECT period, section, indicator_code,
+    SELECT county_code, period, section, indicator_code,
            COUNT(*) AS n, SUM(p) AS p_total,
            SUM(p * x) / SUM(p) AS w_mean,
            AVG(x) AS u_mean
     FROM u
-    GROUP BY period, section, indicator_code
+    GROUP BY county_code, period, section, indicator_code
 ),
 d AS (
-    SELECT m.period, m.section, m.indicator_code, m.n, m.p_total, m.w_mean, m.u_mean,
+    SELECT m.county_code, m.period, m.section, m.indicator_code, m.n, m.p_total, m.w_mean, m.u_mean,
            SUM(u.p * (u.x - m.w_mean) * (u.x - m.w_mean)) / m.p_total AS w_var,
            SUM((u.x - m.u_mean) * (u.x - m.u_mean)) / m.n AS u_var
     FROM m
-    JOIN u ON u.period = m.period AND u.section = m.section AND u.indicator_code = m.indicator_code
-    GROUP BY m.period, m.section, m.indicator_code, m.n, m.p_total, m.w_mean, m.u_mean
+    JOIN u ON u.county_code = m.county_code AND u.period = m.period AND u.section = m.section AND u.indicator_code = m.indicator_code
+    GROUP BY m.county_code, m.period, m.section, m.indicator_code, m.n, m.p_total, m.w_mean, m.u_mean
 ),
 c AS (
     SELECT d.*,
@@ -29,7 +29,8 @@ c AS (
            CASE WHEN d.u_mean > 0 THEN SQRT(d.u_var) / d.u_mean END AS cv_unweighted
     FROM d
 )
-SELECT c.period,
+SELECT c.county_code,
+       c.period,
        c.section,
        c.indicator_code,
        c.n AS n_units,
@@ -49,7 +50,8 @@ FROM c
 JOIN core.dim_period AS p
   ON p.period = c.period
 LEFT JOIN core.dim_threshold AS t
-  ON t.indicator_code = c.indicator_code
+  ON t.county_code = c.county_code
+ AND t.indicator_code = c.indicator_code
  AND t.section = c.section
  AND t.measure = 'cv'
  AND p.period_start >= t.valid_from

@@ -1,7 +1,8 @@
--- grain: one row per school unit (school, section) and period
+-- grain: one row per school unit (county, school, section) and period
 -- School rule: at least R_MIN_MET indicators met and every unmet one at or above its floor
 -- (85 % of the threshold). Unknown (NULL) when any indicator was not reported.
-SELECT i.period,
+SELECT i.county_code,
+       i.period,
        i.school_code,
        i.section,
        SUM(CASE WHEN i.meets THEN 1 ELSE 0 END) AS indicators_met,
@@ -19,9 +20,11 @@ FROM core.fct_school_indicator AS i
 JOIN core.dim_period AS p
   ON p.period = i.period
 JOIN core.dim_threshold AS m
-  ON m.indicator_code = 'R_MIN_MET'
+  ON m.county_code = i.county_code
+ AND m.indicator_code = 'R_MIN_MET'
  AND m.measure = 'count'
  AND p.period_start >= m.valid_from
  AND (m.valid_to IS NULL OR p.period_start < m.valid_to)
-WHERE i.period = :period
-GROUP BY i.period, i.school_code, i.section
+WHERE i.county_code = :county_code
+  AND i.period = :period
+GROUP BY i.county_code, i.period, i.school_code, i.section

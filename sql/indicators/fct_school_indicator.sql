@@ -1,7 +1,8 @@
--- grain: one row per school unit (school, section), period and R indicator (R1–R7)
+-- grain: one row per school unit (county, school, section), period and R indicator (R1–R7)
 -- Judged by the thresholds in force on the first day of the period. Multiply before dividing so
 -- integer counts give the correctly rounded quotient; compare unrounded. NULL resource = not reported.
-SELECT r.period,
+SELECT r.county_code,
+       r.period,
        r.school_code,
        r.section,
        r.indicator_code,
@@ -28,16 +29,19 @@ FROM core.stg_unit_resource AS r
 JOIN core.dim_period AS p
   ON p.period = r.period
 JOIN core.dim_threshold AS t
-  ON t.indicator_code = r.indicator_code
+  ON t.county_code = r.county_code
+ AND t.indicator_code = r.indicator_code
  AND t.section = r.section
  AND t.measure = 'value'
  AND t.scope = 'school_unit'
  AND p.period_start >= t.valid_from
  AND (t.valid_to IS NULL OR p.period_start < t.valid_to)
 JOIN core.dim_threshold AS f
-  ON f.indicator_code = 'R_FLOOR'
+  ON f.county_code = r.county_code
+ AND f.indicator_code = 'R_FLOOR'
  AND f.measure = 'ratio'
  AND p.period_start >= f.valid_from
  AND (f.valid_to IS NULL OR p.period_start < f.valid_to)
-WHERE r.period = :period
+WHERE r.county_code = :county_code
+  AND r.period = :period
   AND r.is_unit

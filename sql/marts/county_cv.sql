@@ -1,5 +1,6 @@
--- grain: one row per period, section and R indicator (R1–R7)
-SELECT period,
+-- grain: one row per county (county_code), period, section and R indicator (R1–R7)
+SELECT county_code,
+       period,
        section,
        indicator_code,
        cv,

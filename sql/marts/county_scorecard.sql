@@ -1,6 +1,7 @@
--- grain: one row per period and scorecard line (indicator, measure, section, item)
+-- grain: one row per county (county_code), period and scorecard line (indicator, measure, section, item)
 -- status: met | unmet | not_reported | evidence_pending; value is NULL unless reported or computed.
-SELECT period,
+SELECT county_code,
+       period,
        part,
        indicator_code,
        scope,

@@ -1,7 +1,8 @@
--- grain: one row per period
+-- grain: one row per county and period
 -- Ready for the national evaluation when every line of the four parts and every veto is met;
 -- local targets (地方目标) are shown in the scorecard but do not decide the verdict.
-SELECT period,
+SELECT county_code,
+       period,
        CASE WHEN SUM(CASE WHEN status <> 'met' THEN 1 ELSE 0 END) = 0 THEN TRUE ELSE FALSE END AS ready,
        SUM(CASE WHEN status = 'met' THEN 1 ELSE 0 END) AS n_met,
        SUM(CASE WHEN status = 'unmet' THEN 1 ELSE 0 END) AS n_unmet,
@@ -20,4 +21,4 @@ SELECT period,
        ) AS reasons
 FROM core.fct_county_scorecard
 WHERE part <> '地方目标'
-GROUP BY period
+GROUP BY county_code, period

@@ -1,5 +1,6 @@
 -- grain: one row per school unit in a county CV (section, R indicator) and period
-SELECT c.period,
+SELECT c.county_code,
+       c.period,
        c.school_code,
        s.school_name,
        c.section,

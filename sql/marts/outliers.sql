@@ -1,5 +1,6 @@
 -- grain: one row per outlier finding (school unit, R indicator, method) and period
-SELECT o.period,
+SELECT o.county_code,
+       o.period,
        o.school_code,
        s.school_name,
        o.section,

@@ -1,5 +1,6 @@
 -- grain: one row per school unit (school, section), missed R indicator and period
-SELECT r.period,
+SELECT r.county_code,
+       r.period,
        r.school_code,
        s.school_name,
        r.section,

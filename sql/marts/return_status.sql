@@ -1,6 +1,7 @@
--- grain: one row per received file and period, plus one `missing` row per roster school
+-- grain: one row per received file, county and period, plus one `missing` row per roster school
 -- without a loaded return once the period's deadline has passed (audit.missing_return)
-SELECT period,
+SELECT county_code,
+       period,
        file_name,
        school_code,
        status,
@@ -13,7 +14,8 @@ SELECT period,
        archive_path
 FROM audit.ingest_file
 UNION ALL
-SELECT period,
+SELECT county_code,
+       period,
        NULL AS file_name,
        school_code,
        'missing' AS status,

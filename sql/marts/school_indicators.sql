@@ -1,5 +1,6 @@
 -- grain: one row per school unit (school, section), period and R indicator (R1–R7)
-SELECT i.period,
+SELECT i.county_code,
+       i.period,
        i.school_code,
        s.school_name,
        i.section,

@@ -1,5 +1,6 @@
 -- grain: one row per school, section (primary | junior) and period
-SELECT u.period,
+SELECT u.county_code,
+       u.period,
        u.school_code,
        s.school_name,
        s.school_type,

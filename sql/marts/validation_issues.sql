@@ -1,5 +1,6 @@
 -- grain: one row per finding (period, file, sheet, cell, rule)
-SELECT period,
+SELECT county_code,
+       period,
        file_name,
        school_code,
        section,

@@ -1,5 +1,6 @@
 -- grain: one row per subject (school unit, or the county CV with school_code NULL), section, R indicator and period
-SELECT v.period,
+SELECT v.county_code,
+       v.period,
        v.level,
        v.school_code,
        s.school_name,

@@ -17,6 +17,7 @@ from warehouse import schema as s
 from warehouse.engine import init_warehouse, make_engine
 
 P = "2026-10"
+CC = "000000"  # the single-county default
 NOW = datetime(2026, 11, 5, 2, 0)
 SCHOOL = "3708300002"
 ABSENT = "3708300009"
@@ -30,7 +31,14 @@ def seed(url: str, cv: float = 0.6, with_r1: bool = True) -> None:
     with eng.begin() as c:
         for t in (s.validation_issue, s.fct_county_indicator, s.missing_return):
             c.execute(t.delete())
-        base = {"period": P, "file_id": "f" * 64, "file_name": "B.xlsx", "school_code": SCHOOL, "created_at": NOW}
+        base = {
+            "county_code": CC,
+            "period": P,
+            "file_id": "f" * 64,
+            "file_name": "B.xlsx",
+            "school_code": SCHOOL,
+            "created_at": NOW,
+        }
         rows = [
             {**base, "section": "primary", "sheet": "班级学生", "cell": "E5", "rule": "G5", "value": "52"},
             {**base, "section": "primary", "sheet": "班级学生", "cell": "E6", "rule": "G5", "value": "48"},
@@ -45,7 +53,14 @@ def seed(url: str, cv: float = 0.6, with_r1: bool = True) -> None:
         c.execute(
             s.validation_issue.insert().values(**base, rule="roster.unknown_school", severity="warning", message="w")
         )
-        county = {"period": P, "n_units": 3, "students": 400.0, "cv_method": "weighted", "computed_at": NOW}
+        county = {
+            "county_code": CC,
+            "period": P,
+            "n_units": 3,
+            "students": 400.0,
+            "cv_method": "weighted",
+            "computed_at": NOW,
+        }
         c.execute(
             s.fct_county_indicator.insert(),
             [
@@ -55,7 +70,12 @@ def seed(url: str, cv: float = 0.6, with_r1: bool = True) -> None:
         )
         c.execute(
             s.missing_return.insert().values(
-                period=P, school_code=ABSENT, school_name="庚小学", deadline=date(2026, 11, 3), detected_at=NOW
+                county_code=CC,
+                period=P,
+                school_code=ABSENT,
+                school_name="庚小学",
+                deadline=date(2026, 11, 3),
+                detected_at=NOW,
             )
         )
     eng.dispose()

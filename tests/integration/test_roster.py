@@ -112,7 +112,15 @@ def test_missing_returns_after_the_deadline(tmp_path: Path, warehouse_url: str) 
     eng = make_engine(warehouse_url)
     init_warehouse(eng)
     now = datetime(2026, 11, 1)
-    base = {"period": P, "archive_path": "/a", "received_at": now, "n_errors": 0, "n_violations": 0, "n_warnings": 0}
+    base = {
+        "county_code": "000000",
+        "period": P,
+        "archive_path": "/a",
+        "received_at": now,
+        "n_errors": 0,
+        "n_violations": 0,
+        "n_warnings": 0,
+    }
     with eng.begin() as c:
         c.execute(
             s.ingest_file.insert(),

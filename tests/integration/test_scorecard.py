@@ -35,6 +35,7 @@ def _national_only(monkeypatch: pytest.MonkeyPatch) -> Any:
 def _school(engine: Any, period: str) -> None:
     """One 小学 of 90 students in 2 classes of 45, meeting every G rule it can."""
     section = {
+        "county_code": "000000",
         "period": period,
         "school_code": CODE,
         "section": "primary",
@@ -66,7 +67,14 @@ def _school(engine: Any, period: str) -> None:
         "source_row": None,
         "loaded_at": NOW,
     }
-    lineage = {"period": period, "school_code": CODE, "file_id": "f" * 64, "source_sheet": "x", "loaded_at": NOW}
+    lineage = {
+        "county_code": "000000",
+        "period": period,
+        "school_code": CODE,
+        "file_id": "f" * 64,
+        "source_sheet": "x",
+        "loaded_at": NOW,
+    }
     with engine.begin() as conn:
         for t in (s.fct_school_section, s.fct_class, s.raw_room, s.dim_school):
             if "period" in t.c:
@@ -76,6 +84,7 @@ def _school(engine: Any, period: str) -> None:
             s.dim_school.insert().values(
                 school_sk=f"{CODE}@2026-01",
                 school_code=CODE,
+                county_code="000000",
                 school_name="第一小学",
                 school_type="小学",
                 ownership="公办",

@@ -1,6 +1,8 @@
-"""Policy choices come from the environment, strictly validated."""
+"""Policy choices and the county code come from the environment, strictly validated."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +32,33 @@ def test_a_misspelt_choice_is_a_load_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("JUNHENG_CV_METHOD", "weigthed")
     with pytest.raises(ConfigError, match="设置有误"):
         load_settings()
+
+
+def test_county_code_from_environment_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JUNHENG_COUNTY_CODE", raising=False)
+    assert load_settings().county_code == "000000"  # not set: a warehouse of one county
+    monkeypatch.setenv("JUNHENG_COUNTY_CODE", "370830")
+    assert load_settings().county_code == "370830"
+    assert load_settings(county_code="370831").county_code == "370831"  # the CLI flag wins
+
+
+@pytest.mark.parametrize("bad", ["37083", "3708300", "37O830", "../x/1", ""])
+def test_a_bad_county_code_is_refused_in_chinese(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    monkeypatch.delenv("JUNHENG_COUNTY_CODE", raising=False)
+    with pytest.raises(ConfigError, match="县级行政区划代码应为 6 位数字"):
+        load_settings(county_code=bad)
+
+
+def test_a_bad_county_code_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUNHENG_COUNTY_CODE", "wenshang")
+    with pytest.raises(ConfigError, match=r"县级行政区划代码应为 6 位数字.*wenshang"):
+        load_settings()
+
+
+def test_a_county_has_its_own_folders_only_when_its_code_is_set() -> None:
+    one = load_settings(data_dir=Path("d"), county_code="000000")
+    assert one.county_dir(one.out_dir) == Path("d/reports")  # single county: paths as before
+    assert one.inbox_dir("2026-10") == Path("d/inbox/2026-10")
+    two = load_settings(data_dir=Path("d"), county_code="370830")
+    assert two.county_dir(two.out_dir) == Path("d/reports/370830")
+    assert two.inbox_dir("2026-10") == Path("d/inbox/370830/2026-10")
