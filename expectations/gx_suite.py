@@ -328,7 +328,13 @@ def _text_column(s: pd.Series) -> pd.Series:
         text = str(v)
         return text if text.strip() else None
 
-    return pd.Series([one(v) for v in s], index=s.index, dtype="str")
+    # Raw text columns are empty for almost every row (only values that failed to parse keep one):
+    # convert just the filled cells.
+    filled = s.notna().to_numpy()
+    out = pd.Series([None] * len(s), index=s.index, dtype="str")
+    if filled.any():
+        out[filled] = pd.Series([one(v) for v in s[filled]], index=s.index[filled], dtype="str")
+    return out
 
 
 def _sections_by_file(frame: pd.DataFrame | None) -> dict[str, set[str]]:

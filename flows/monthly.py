@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 from junheng.settings import load_settings, previous_period
 from tasks.alerts import alerts_task
 from tasks.county_report import county_report_task
-from tasks.county_return import load_county_task, split_returns_task
+from tasks.county_return import load_county_task
 from tasks.feedback import feedback_task
 from tasks.incremental import Reread, read_incremental_task
 from tasks.ingest import archive_inbox_task
@@ -32,6 +32,7 @@ def monthly_returns(
     data_dir: str | None = None,
     out_dir: str | None = None,
     reread: Reread = "new",
+    county_code: str | None = None,
 ) -> dict[str, object]:
     """Ingest one period's school returns from ``inbox`` and publish the period's reports.
 
@@ -39,26 +40,34 @@ def monthly_returns(
     ``<data_dir>/inbox/<period>``. Rerunning a period is safe: every load replaces its
     (school, period) slices. ``reread``: ``new`` reads only files not yet processed for the period
     (by sha256), ``failed`` only the rejected ones again, ``all`` everything.
+
+    ``county_code`` (6-digit 行政区划代码; default JUNHENG_COUNTY_CODE, else 000000 = one county)
+    keys every row this run writes, so several counties can share one warehouse and data directory:
+    a county with a code set gets its own level in the default inbox, the reports and the quarantine
+    (``inbox/<county_code>/<period>``, ``<out>/<county_code>/<period>``).
     """
-    settings = load_settings(warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None)
+    settings = load_settings(
+        warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None, county_code=county_code
+    )
+    cc = settings.county_code
     period = period or previous_period()
-    inbox = inbox or str(settings.data_dir / "inbox" / period)
+    inbox = inbox or str(settings.inbox_dir(period))
     url = settings.resolved_warehouse_url()
     run_id = str(flow_run.id or uuid.uuid4())  # the flow run's id: a retried run resumes its cached steps
-    out = check_output_task(Path(out_dir) if out_dir else settings.out_dir)  # before the warehouse is touched
+    # Before the warehouse is touched; a county's own folder when a county code is set.
+    out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir))
     files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
-    files, county_files = split_returns_task(files)  # the county return (县级指标) is no school return
-    county = load_county_task(url, period, county_files, run_id)  # before load: the models judge it
-    batch = read_incremental_task(url, period, files, reread)
-    findings = roster_check_task(url, batch, validate_task(batch, period))
-    loaded = load_run_task(url, period, batch, findings, settings, run_id)
-    n_violations = check_policy_task(url, period, run_id)
-    missing_returns_task(url, period, settings.deadline_day)
-    alerts = alerts_task(url, period, run_id)
-    marts = fetch_marts_task(url, period)
+    batch = read_incremental_task(url, period, files, reread, county_code=cc)  # sets the county return apart
+    county = load_county_task(url, period, batch.county_files, run_id, county_code=cc)  # the models judge it
+    findings = roster_check_task(url, batch, validate_task(batch, period), county_code=cc)
+    loaded = load_run_task(url, period, batch, findings, settings, run_id)  # settings carry the county code
+    n_violations = check_policy_task(url, period, run_id, county_code=cc)
+    missing_returns_task(url, period, settings.deadline_day, county_code=cc)
+    alerts = alerts_task(url, period, run_id, county_code=cc)
+    marts = fetch_marts_task(url, period, county_code=cc)
     summary = build_summary(period, loaded, marts, n_violations, settings, alerts)
     reports = publish_task(period, marts, out, settings, summary)
     reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan
-    feedback = feedback_task(url, period, out, settings.data_dir)  # quarantine, school feedback, 报送情况
+    feedback = feedback_task(url, period, out, settings.data_dir, county_code=cc)  # quarantine, feedback, 报送情况
     reports_out = {**{k: str(v) for k, v in reports.items()}, "feedback": str(feedback["overview"])}
     return {**summary, **county, "reports": reports_out, "run_id": run_id, "warehouse_url": url}

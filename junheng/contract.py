@@ -76,6 +76,8 @@ class ReturnBatch:
     columns: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     info_cells: dict[str, dict[str, str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # The county's own returns (县级报表) found among the files: set apart, not school returns.
+    county_files: list[ReceivedFile] = field(default_factory=list)
 
     def file_name(self, file_id: str) -> str:
         for f in self.files:

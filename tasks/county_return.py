@@ -21,9 +21,19 @@ from python_calamine import CalamineWorkbook
 from junheng import spec
 from junheng.contract import Finding, ReceivedFile, Severity
 from junheng.errors import FileRejected
+from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.labels import LabelIndex, normalise_label
 from tasks.numbers import NumberError, ValueFormatError, is_excel_error, parse_date, parse_number, parse_period
-from tasks.read import MAX_FILE_BYTES, VERSION_SCAN_ROWS, ZIP_MAGIC, RawSheet, _check_zip, load_sheets
+from tasks.read import (
+    MAX_FILE_BYTES,
+    VERSION_SCAN_ROWS,
+    ZIP_MAGIC,
+    RawSheet,
+    _check_zip,
+    county_sheet,
+    has_county_version,
+    load_sheets,
+)
 
 VERSION_LINE = f"模板版本：{spec.COUNTY_TEMPLATE_VERSION}"
 FIRST_ROW = 4  # row 3 is the header (指标, 填报值, 审核人, 审核日期, 备注, 填写说明)
@@ -147,24 +157,6 @@ def write_county_template(path: Path) -> Path:
 # ------------------------------------------------------------------------------- detection
 
 
-def _county_sheet(sheets: list[RawSheet]) -> RawSheet | None:
-    """The 县级指标 sheet: by name, or any sheet whose top rows carry the county template version."""
-    for s in sheets:
-        if normalise_label(s.name) == normalise_label(spec.COUNTY_SHEET):
-            return s
-    for s in sheets:
-        for row in s.rows[:VERSION_SCAN_ROWS]:
-            for c in row:
-                if isinstance(c, str) and _has_county_version(c):
-                    return s
-    return None
-
-
-def _has_county_version(text: str) -> bool:
-    t = "".join(unicodedata.normalize("NFKC", text).split()).upper()
-    return spec.COUNTY_TEMPLATE_VERSION.upper() in t
-
-
 def is_county_return(path: str | Path) -> bool:
     """True when a received file is the county return (sheet 县级指标 or its version line).
 
@@ -175,7 +167,7 @@ def is_county_return(path: str | Path) -> bool:
             head = fh.read(len(ZIP_MAGIC))
         if head == ZIP_MAGIC and os.path.getsize(path) <= MAX_FILE_BYTES:
             return _xlsx_is_county(str(path))
-        return _county_sheet(load_sheets(str(path))) is not None
+        return county_sheet(load_sheets(str(path))) is not None
     except (FileRejected, Exception):
         return False
 
@@ -191,7 +183,7 @@ def _xlsx_is_county(path: str) -> bool:
             return True
         for n in names:
             for row in wb.get_sheet_by_name(n).to_python(skip_empty_area=False, nrows=VERSION_SCAN_ROWS):
-                if any(isinstance(c, str) and _has_county_version(c) for c in row):
+                if any(isinstance(c, str) and has_county_version(c) for c in row):
                     return True
         return False
     finally:
@@ -199,7 +191,10 @@ def _xlsx_is_county(path: str) -> bool:
 
 
 def split_returns(files: list[ReceivedFile]) -> tuple[list[ReceivedFile], list[ReceivedFile]]:
-    """(school returns, county returns) of one inbox."""
+    """(school returns, county returns) of a list of files, without reading them as returns.
+
+    The monthly flow does not need it: the reader sets county returns apart (ReturnBatch.county_files)
+    while it reads, with the same test, so every file is opened once."""
     county = [f for f in files if is_county_return(f.archive_path)]
     ids = {f.file_id for f in county}
     return [f for f in files if f.file_id not in ids], county
@@ -246,7 +241,7 @@ def read_county_return(rf: ReceivedFile, period: str | None = None) -> CountyRet
     except FileRejected as e:
         res.add("", e.rule, "error", "", e.reason, e.fix)
         return res
-    raw = _county_sheet(sheets)
+    raw = county_sheet(sheets)
     if raw is None:
         res.add("", "sheet.missing", "error", "", f"缺少工作表「{spec.COUNTY_SHEET}」", _RESEND)
         return res
@@ -299,7 +294,7 @@ def _check_version(raw: RawSheet, res: CountyReturn) -> None:
     for r, row in enumerate(raw.rows[:VERSION_SCAN_ROWS]):
         for c, cell in enumerate(row):
             if isinstance(cell, str) and "版本" in cell:
-                if not _has_county_version(cell):
+                if not has_county_version(cell):
                     res.add(
                         _a1(r, c),
                         "template.version",
@@ -474,9 +469,12 @@ def _cross_checks(res: CountyReturn, items: list[dict[str, Any]]) -> None:
         )
 
 
-def county_items_frame(ret: CountyReturn, period: str, loaded_at: datetime) -> pd.DataFrame:
+def county_items_frame(
+    ret: CountyReturn, period: str, loaded_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
+) -> pd.DataFrame:
     """Rows for raw.county_return."""
     return ret.items.assign(
+        county_code=county_code,
         period=period,
         file_id=ret.file.file_id,
         county_name=ret.county_name,
@@ -497,11 +495,16 @@ def pick_county_return(returns: list[CountyReturn]) -> CountyReturn | None:
 
 
 def load_county_returns(
-    url: str, period: str, files: list[ReceivedFile], run_id: str, now: datetime | None = None
+    url: str,
+    period: str,
+    files: list[ReceivedFile],
+    run_id: str,
+    now: datetime | None = None,
+    county_code: str = DEFAULT_COUNTY_CODE,
 ) -> dict[str, Any]:
-    """Read, validate and load the period's county returns in one transaction.
+    """Read, validate and load the county's returns (县级报表) of the period in one transaction.
 
-    The newest return without errors replaces the period's raw.county_return slice (an earlier
+    The newest return without errors replaces the county's period slice of raw.county_return (an earlier
     one becomes superseded); a return with errors is rejected with located findings, like a
     school return. The scorecard is recomputed by the period's models afterwards.
     """
@@ -509,6 +512,7 @@ def load_county_returns(
     from warehouse import schema as s
     from warehouse.engine import bulk_insert, connected, init_warehouse, query_frame
     from warehouse.load import record_findings
+    from warehouse.locks import lock_period
 
     if not files:
         return {"county_files": 0, "county_loaded": None, "county_rejected": 0}
@@ -520,6 +524,7 @@ def load_county_returns(
         status = "loaded" if r is winner else ("rejected" if r.n_errors else "superseded")
         status_rows.append(
             {
+                "county_code": county_code,
                 "period": period,
                 "file_id": r.file.file_id,
                 "file_name": r.file.file_name,
@@ -540,22 +545,26 @@ def load_county_returns(
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
+            lock_period(conn, county_code, period)
             t = s.ingest_file
+            mine = (t.c.county_code == county_code) & (t.c.period == period)
             if winner is not None:
                 before = query_frame(
-                    conn, "SELECT DISTINCT file_id FROM raw.county_return WHERE period = :period", {"period": period}
+                    conn,
+                    "SELECT DISTINCT file_id FROM raw.county_return "
+                    "WHERE county_code = :county_code AND period = :period",
+                    {"period": period, "county_code": county_code},
                 )
                 older = [f for f in before["file_id"] if f != winner.file.file_id] if not before.empty else []
                 if older:
-                    conn.execute(
-                        t.update().where(t.c.period == period, t.c.file_id.in_(older)).values(status="superseded")
-                    )
-                conn.execute(s.raw_county_return.delete().where(s.raw_county_return.c.period == period))
-                bulk_insert(conn, s.raw_county_return, county_items_frame(winner, period, now))
-            conn.execute(t.delete().where(t.c.period == period, t.c.file_id.in_(ids)))
+                    conn.execute(t.update().where(mine, t.c.file_id.in_(older)).values(status="superseded"))
+                rc = s.raw_county_return
+                conn.execute(rc.delete().where(rc.c.county_code == county_code, rc.c.period == period))
+                bulk_insert(conn, rc, county_items_frame(winner, period, now, county_code))
+            conn.execute(t.delete().where(mine, t.c.file_id.in_(ids)))
             bulk_insert(conn, t, pd.DataFrame(status_rows))
             found = [f for r in returns for f in r.findings]
-            record_findings(conn, period, ids, findings_frame(found), now, run_id)
+            record_findings(conn, period, ids, findings_frame(found), now, run_id, county_code)
     return {
         "county_files": len(returns),
         "county_loaded": winner.file.file_name if winner else None,
@@ -563,7 +572,6 @@ def load_county_returns(
     }
 
 
-split_returns_task = task(name="split-county-returns", cache_policy=NO_CACHE)(split_returns)
 load_county_task = task(name="load-county-return", cache_policy=NO_CACHE)(load_county_returns)
 
 

@@ -83,6 +83,7 @@ class _FileResult:
     tables: dict[str, list[list[Any]]] = field(default_factory=dict)
     columns: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     school_code: str | None = None
+    county: bool = False  # the county's own return (县级报表), not a school's
 
     def add(self, sheet: str, cell: str, rule: str, severity: Severity, value: object, what: str, fix: str) -> None:
         where = f"文件「{self.rf.file_name}」" + (f"工作表「{sheet}」" if sheet else "")
@@ -104,12 +105,48 @@ class _FileResult:
 # --- public entry point -----------------------------------------------------------------------
 
 
+# Parse in worker processes from this many files on (the parser holds the GIL, so threads would not
+# help); below it the ~1 s of starting the workers costs more than it saves. 0 = never.
+PARALLEL_MIN_FILES = int(os.environ.get("JUNHENG_PARALLEL_READ_MIN", "400"))
+# Files per worker call: each returns a batch of frames (cheap to pickle, and the parent never holds
+# 20,000 files' rows as Python lists), merged in file order.
+PARALLEL_CHUNK = 250
+
+
 def read_returns(files: list[ReceivedFile]) -> ReturnBatch:
     """Read every file; unreadable files become findings, never exceptions."""
+    procs = min(os.cpu_count() or 1, 8)
+    if procs < 2 or PARALLEL_MIN_FILES <= 0 or len(files) < PARALLEL_MIN_FILES:
+        return read_returns_here(files)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    parts = [files[i : i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
+    # forkserver, not fork: the flow process runs Prefect's threads, and forking a threaded process
+    # can deadlock the child on a lock another thread held. Like every multiprocessing user, the
+    # workers import the main module: a script calling the flow needs `if __name__ == "__main__":`.
+    # Without it (or without /dev/shm) the pool breaks and the files are read here: slower, same result.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tasks.read"])
+    try:
+        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
+            return merge_batches(list(pool.map(read_returns_here, parts)))
+    except (BrokenProcessPool, OSError):
+        return read_returns_here(files)
+
+
+def read_returns_here(files: list[ReceivedFile]) -> ReturnBatch:
+    """read_returns in this process."""
     results = [_read_file(rf) for rf in files]
     info_rows: list[dict[str, Any]] = []
     tables: dict[str, list[list[Any]]] = {spec.FRAME_OF_SHEET[s.name]: [] for s in spec.TABLE_SHEETS}
-    batch = ReturnBatch(files=list(files), info=pd.DataFrame(), frames={})
+    batch = ReturnBatch(
+        files=[r.rf for r in results if not r.county],
+        info=pd.DataFrame(),
+        frames={},
+        county_files=[r.rf for r in results if r.county],
+    )
     for res in results:
         if res.info is not None:
             info_rows.append(res.info)
@@ -128,10 +165,36 @@ def read_returns(files: list[ReceivedFile]) -> ReturnBatch:
     return batch
 
 
+def merge_batches(parts: list[ReturnBatch]) -> ReturnBatch:
+    """One batch from batches read in chunks, in chunk order (what read_returns gives for all files)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = ReturnBatch(files=[], info=pd.DataFrame(), frames={})
+    for p in parts:
+        out.files.extend(p.files)
+        out.county_files.extend(p.county_files)
+        out.columns.update(p.columns)
+        out.info_cells.update(p.info_cells)
+        out.findings.extend(p.findings)
+    out.info = _concat([p.info for p in parts])
+    out.frames = {k: _concat([p.frames[k] for p in parts]) for k in parts[0].frames} if parts else {}
+    return out
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    filled = [f for f in frames if not f.empty]
+    if not filled:
+        return frames[0] if frames else pd.DataFrame()
+    return pd.concat(filled, ignore_index=True)
+
+
 def _read_file(rf: ReceivedFile) -> _FileResult:
     res = _FileResult(rf)
     try:
         sheets = load_sheets(rf.archive_path)
+        if county_sheet(sheets) is not None:  # the county return: read by tasks.county_return
+            res.county = True
+            return res
         _read_workbook(sheets, res)
     except FileRejected as e:
         res = _FileResult(rf)
@@ -589,6 +652,27 @@ def _decode_html(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("gb18030", errors="replace")
+
+
+# --- the county's own return -----------------------------------------------------------------
+
+
+def county_sheet(sheets: list[RawSheet]) -> RawSheet | None:
+    """The 县级指标 sheet: by name, or any sheet whose top rows carry the county template version."""
+    for s in sheets:
+        if normalise_label(s.name) == normalise_label(spec.COUNTY_SHEET):
+            return s
+    for s in sheets:
+        for row in s.rows[:VERSION_SCAN_ROWS]:
+            for c in row:
+                if isinstance(c, str) and has_county_version(c):
+                    return s
+    return None
+
+
+def has_county_version(text: str) -> bool:
+    t = "".join(unicodedata.normalize("NFKC", text).split()).upper()
+    return spec.COUNTY_TEMPLATE_VERSION.upper() in t
 
 
 # --- workbook → sheets of the spec ------------------------------------------------------------

@@ -5,14 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from junheng.contract import ReceivedFile, ReturnBatch
-from tasks.read import read_returns
+from tasks.read import merge_batches, read_returns, read_returns_here
 
 DASK_ADDRESS_ENV = "JUNHENG_DASK_ADDRESS"
 # Files per parsing task: a task must do ≥100 ms of work to be worth its ~70–80 ms of Dask +
@@ -44,28 +43,6 @@ def chunks(files: list[ReceivedFile], size: int | None = None) -> list[list[Rece
     return [files[i : i + size] for i in range(0, len(files), size)]
 
 
-def merge_batches(parts: list[ReturnBatch]) -> ReturnBatch:
-    """One batch from batches read in chunks, in chunk order (what read_returns gives for all files)."""
-    if len(parts) == 1:
-        return parts[0]
-    out = ReturnBatch(files=[], info=pd.DataFrame(), frames={})
-    for p in parts:
-        out.files.extend(p.files)
-        out.columns.update(p.columns)
-        out.info_cells.update(p.info_cells)
-        out.findings.extend(p.findings)
-    out.info = _concat([p.info for p in parts])
-    out.frames = {k: _concat([p.frames[k] for p in parts]) for k in parts[0].frames} if parts else {}
-    return out
-
-
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    filled = [f for f in frames if not f.empty]
-    if not filled:
-        return frames[0] if frames else pd.DataFrame()
-    return pd.concat(filled, ignore_index=True)
-
-
 def _dask_runner_in_use() -> Any:
     ctx = FlowRunContext.get()
     runner = getattr(ctx, "task_runner", None) if ctx else None
@@ -84,4 +61,4 @@ def read_returns_parallel(files: list[ReceivedFile]) -> ReturnBatch:
     return merge_batches([f.result() for f in futures])
 
 
-read_chunk_task = task(name="read-chunk", cache_policy=NO_CACHE)(read_returns)
+read_chunk_task = task(name="read-chunk", cache_policy=NO_CACHE)(read_returns_here)

@@ -76,8 +76,8 @@ def test_dask_runner_gives_the_same_warehouse(
         dask_url = _run(dask_flow, inbox, tmp_path / "dask")
         # The chunks really went to the cluster's worker processes (Dask keys carry the function name).
         prefixes = cluster.scheduler.task_prefixes
-        assert "read_returns" in prefixes, f"no parsing task reached the Dask scheduler: {list(prefixes)}"
-        assert prefixes["read_returns"].state_counts["memory"] == -(-n_files // 8)  # computed, cumulative
+        assert "read_returns_here" in prefixes, f"no parsing task reached the Dask scheduler: {list(prefixes)}"
+        assert prefixes["read_returns_here"].state_counts["memory"] == -(-n_files // 8)  # computed, cumulative
 
     expected, got = _marts(default_url, tmp_path / "default"), _marts(dask_url, tmp_path / "dask")
     assert expected["return_status"].shape[0] == n_files

@@ -78,6 +78,20 @@ def test_detection_tells_county_and_school_workbooks_apart(tmp_path: Path) -> No
     assert [f.file_name for f in schools] == ["school.xlsx", "notes.xlsx"]
 
 
+def test_reader_sets_the_county_return_apart(tmp_path: Path) -> None:
+    """The flow's reader opens each file once: the county return goes to county_files, not to the schools."""
+    from tasks.read import read_returns
+
+    county, school = _write(tmp_path), write_template(tmp_path / "school.xlsx")
+    junk = tmp_path / "notes.xlsx"
+    junk.write_bytes(b"not a workbook")
+    batch = read_returns([_rf(school), _rf(county), _rf(junk)])
+    assert [f.file_name for f in batch.county_files] == ["county.xlsx"]
+    assert [f.file_name for f in batch.files] == ["school.xlsx", "notes.xlsx"]
+    assert not [f for f in batch.findings if f.file_name == "county.xlsx"]  # no school-template errors for it
+    assert {f.file_name for f in batch.findings} >= {"notes.xlsx"}  # the junk is still reported
+
+
 def test_labels_without_the_code_prefix_and_roman_levels_are_read(tmp_path: Path) -> None:
     path = _write(tmp_path, q9_level_chinese="III级")
     wb = openpyxl.load_workbook(path)

@@ -382,3 +382,15 @@ def test_suite_json_is_generated_and_deterministic() -> None:
     assert len(units) == 14  # R1–R7 × primary/junior
     r1 = [e for e in units if e["meta"]["rule"] == "R1" and e["meta"]["section"] == "primary"]
     assert r1[0]["kwargs"]["min_value"] == 4.2
+
+
+def test_text_column_converts_only_filled_cells() -> None:
+    """Raw text as the user typed it; blanks and missing values are empty (None/NaN), in place."""
+    from expectations.gx_suite import _text_column
+
+    s = pd.Series([None, float("nan"), 1234567890.0, "  ", "abc", pd.NA, 3.5, ""], index=range(10, 18))
+    out = _text_column(s)
+    assert str(out.dtype) == "str"
+    assert list(out.index) == list(range(10, 18))
+    assert [None if pd.isna(v) else v for v in out] == [None, None, "1234567890", None, "abc", None, "3.5", None]
+    assert _text_column(pd.Series([None, None], dtype="object")).isna().all()
