@@ -11,9 +11,14 @@ import json
 import os
 import resource
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from multiprocessing import Pool
 from pathlib import Path
@@ -199,7 +204,9 @@ def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     )
     wall = time.perf_counter() - t
     if proc.returncode != 0 or not out_json.exists():
-        tail = "\n".join(proc.stderr.splitlines()[-30:])
+        noise = ("leaked", "nanobind", "skipped remainder", "refleaks")  # duckdb 2.0 exit noise
+        lines = [ln for ln in proc.stderr.splitlines() if not any(w in ln for w in noise)]
+        tail = "\n".join(lines[-30:])
         raise SystemExit(f"子进程失败（{' '.join(args)}）：\n{tail}")
     res = json.loads(out_json.read_text(encoding="utf-8"))
     out_json.unlink()
@@ -208,17 +215,58 @@ def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     return res
 
 
-def measure_e2e(inbox: Path, n: int, url: str | None) -> dict[str, Any]:
-    data_dir = OUT / f"run-{n}"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    env = {
-        **os.environ,
+def _prefect_env() -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
         # A kept Prefect home: its database is migrated once (first run ~6 s more), as on a real server.
         "PREFECT_HOME": str(OUT / "prefect-home"),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
+
+
+@contextmanager
+def prefect_server() -> Iterator[str]:
+    """A running `prefect server` (the production set-up: flows run against a long-lived server),
+    started before the measurement and not timed; yields its API URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = (OUT / "prefect-server.log").open("ab")
+    cmd = [str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--no-ui", "--no-services"]
+    proc = subprocess.Popen(cmd, env=_prefect_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=2) as r:  # noqa: S310 - our loopback URL
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"Prefect 服务器未能启动，见 {OUT / 'prefect-server.log'}")
+            time.sleep(0.5)
+        yield api
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def measure_e2e(inbox: Path, n: int, url: str | None, api: str | None = None) -> dict[str, Any]:
+    data_dir = OUT / f"run-{n}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    env = _prefect_env()
+    if api:
+        env["PREFECT_API_URL"] = api
     args = ["--child-e2e", str(inbox), "--data-dir", str(data_dir)]
     if url:
         args += ["--warehouse", url]
@@ -260,7 +308,9 @@ def _fmt(x: float) -> str:
     return f"{x:,.1f}" if x >= 10 else f"{x:,.2f}"
 
 
-def run(n: int, small: int, seed: int, naive_sample: int, url: str | None, skip_naive: bool) -> dict[str, Any]:
+def run(
+    n: int, small: int, seed: int, naive_sample: int, url: str | None, skip_naive: bool, prefect: str = "server"
+) -> dict[str, Any]:
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"基准测试：N = {n}（斜率用 N = {small} 与 N = {n}），CPU 核数 {os.cpu_count()}", flush=True)
     big_in, small_in = inputs(n, seed), inputs(small, seed)
@@ -271,13 +321,19 @@ def run(n: int, small: int, seed: int, naive_sample: int, url: str | None, skip_
         "cpus": os.cpu_count(),
         "started": datetime.now().isoformat(timespec="seconds"),
         "warehouse": url or "duckdb (data dir under bench/out)",
+        "prefect": prefect,
     }
     print("(a) 解析极限：python-calamine 读每个文件的每张表，每核一个进程 …", flush=True)
     res["limit"] = {"n": measure_limit(big_in), "small": measure_limit(small_in)}
-    print("(b) junheng 端到端（monthly_returns 流程，新进程，含启动）…", flush=True)
+    how = "对已运行的 Prefect 服务器" if prefect == "server" else "Prefect 临时服务器，含其启动"
+    print(f"(b) junheng 端到端（monthly_returns 流程，新进程，含导入；{how}）…", flush=True)
     if not (OUT / "prefect-home").exists():  # a first run migrates Prefect's database: not measured
         measure_e2e(small_in, small, url)
-    res["junheng"] = {"small": measure_e2e(small_in, small, url), "n": measure_e2e(big_in, n, url)}
+    if prefect == "server":
+        with prefect_server() as api:
+            res["junheng"] = {"small": measure_e2e(small_in, small, url, api), "n": measure_e2e(big_in, n, url, api)}
+    else:
+        res["junheng"] = {"small": measure_e2e(small_in, small, url), "n": measure_e2e(big_in, n, url)}
     if not skip_naive:
         k = min(n, naive_sample)
         print(f"(c) 朴素流程（openpyxl 逐表读、每个文件一次 GX、每个文件 to_sql），抽样 {k} 份 …", flush=True)
@@ -336,7 +392,8 @@ def print_report(res: dict[str, Any]) -> None:
     n, s = res["n"], res["summary"]
     jh = res["junheng"]["n"]
     print()
-    print(f"== N = {n} 份报表（{res['cpus']} 核；开始时负载 {jh['load_before']:.1f}）==")
+    mode = "已运行的 Prefect 服务器" if res.get("prefect") == "server" else "Prefect 临时服务器（计入启动）"
+    print(f"== N = {n} 份报表（{res['cpus']} 核；开始时负载 {jh['load_before']:.1f}；{mode}）==")
     print(f"(a) 极限      {_fmt(res['limit']['n']['seconds'])} s   {s['limit_files_per_s']:,.0f} 份/秒")
     print(
         f"(b) junheng   {_fmt(s['junheng_seconds'])} s   {s['junheng_files_per_s']:,.0f} 份/秒"
@@ -391,6 +448,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--naive-sample", type=int, default=200)
     p.add_argument("--skip-naive", action="store_true")
     p.add_argument("--warehouse", default=None, help="SQLAlchemy URL（默认 bench/out 下的 DuckDB）")
+    p.add_argument(
+        "--prefect",
+        choices=("server", "ephemeral"),
+        default="server",
+        help="server：流程连接一个事先启动的 prefect server（生产方式，启动不计时）；ephemeral：每次临时启动（计时）",
+    )
     p.add_argument("--child-e2e", default=None, help=argparse.SUPPRESS)
     p.add_argument("--child-naive", default=None, help=argparse.SUPPRESS)
     p.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
@@ -403,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         naive_child(a.child_naive, a.sample, a.child_out)
     else:
         small = a.small or max(200, a.n // 10)
-        run(a.n, min(small, a.n), a.seed, a.naive_sample, a.warehouse, a.skip_naive)
+        run(a.n, min(small, a.n), a.seed, a.naive_sample, a.warehouse, a.skip_naive, a.prefect)
     sys.stdout.flush()
     os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # duckdb 2.0 nanobind exit noise (see junheng.cli)
     return 0
