@@ -19,7 +19,7 @@ from tasks.load import check_policy_task, fetch_marts_task, load_run_task
 from tasks.preflight import check_output_task
 from tasks.report import publish_task
 from tasks.roster import missing_returns_task, roster_check_task
-from tasks.runner import flow_task_runner
+from tasks.runner import as_is, flow_task_runner
 from tasks.summary import build_summary
 from tasks.validate import validate_task
 
@@ -57,16 +57,17 @@ def monthly_returns(
     # Before the warehouse is touched; a county's own folder when a county code is set.
     out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir))
     files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
-    batch = read_incremental_task(url, period, files, reread, county_code=cc)  # sets the county return apart
+    # as_is(): large arguments go to the tasks without Prefect walking through them (tasks.runner).
+    batch = read_incremental_task(url, period, as_is(files), reread, county_code=cc)  # county return set apart
     county = load_county_task(url, period, batch.county_files, run_id, county_code=cc)  # the models judge it
-    findings = roster_check_task(url, batch, validate_task(batch, period), county_code=cc)
-    loaded = load_run_task(url, period, batch, findings, settings, run_id)  # settings carry the county code
+    findings = roster_check_task(url, as_is(batch), as_is(validate_task(as_is(batch), period)), county_code=cc)
+    loaded = load_run_task(url, period, as_is(batch), as_is(findings), settings, run_id)  # settings: county code
     n_violations = check_policy_task(url, period, run_id, county_code=cc)
     missing_returns_task(url, period, settings.deadline_day, county_code=cc)
     alerts = alerts_task(url, period, run_id, county_code=cc)
     marts = fetch_marts_task(url, period, county_code=cc)
     summary = build_summary(period, loaded, marts, n_violations, settings, alerts)
-    reports = publish_task(period, marts, out, settings, summary)
+    reports = publish_task(period, as_is(marts), out, settings, summary)
     reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan
     feedback = feedback_task(url, period, out, settings.data_dir, county_code=cc)  # quarantine, feedback, 报送情况
     reports_out = {**{k: str(v) for k, v in reports.items()}, "feedback": str(feedback["overview"])}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from junheng.contract import ReceivedFile, ReturnBatch
 from tasks.read import merge_batches, read_returns, read_returns_here
@@ -17,6 +18,16 @@ DASK_ADDRESS_ENV = "JUNHENG_DASK_ADDRESS"
 # Files per parsing task: a task must do ≥100 ms of work to be worth its ~70–80 ms of Dask +
 # Prefect overhead (stack-notes §2.4/§2.9); 250 small returns take ~0.5 s to parse.
 CHUNK_FILES = int(os.environ.get("JUNHENG_CHUNK_FILES", "250"))
+
+
+T = TypeVar("T")
+
+
+def as_is(value: T) -> T:
+    """A task argument Prefect passes through untouched: without it Prefect walks every list, dict and
+    dataclass inside a large argument looking for futures (~3 s a run for a 2,000-return batch).
+    Typed as the value itself, since Prefect unwraps the quote before calling the task."""
+    return cast(T, quote(value))
 
 
 def flow_task_runner(address: str | None = None) -> Any:
