@@ -24,7 +24,7 @@ from junheng.settings import DEFAULT_COUNTY_CODE, AlertChannels, load_channels
 from junheng.spec import SECTION_LABELS
 from tasks.retry import io_retries
 from warehouse import schema as s
-from warehouse.engine import connected, init_warehouse, query_frame
+from warehouse.engine import bulk_insert, connected, init_warehouse, query_frame
 
 STATE_LABELS = {"open": "新增", "changed": "变化", "resolved": "已解除"}
 MISSING_RULE = "return.missing"
@@ -181,42 +181,44 @@ def sync_alerts(
     now: datetime,
     county_code: str = DEFAULT_COUNTY_CODE,
 ) -> list[AlertEvent]:
-    """Move each alert of the county's period through open → changed → resolved; one event per real change."""
+    """Move each alert of the county's period through open → changed → resolved; one event per real change.
+
+    Set-based: the county's period slice of audit.alert is rewritten in one DELETE and one bulk insert
+    (first_seen carried over), and the events are one bulk insert — a statement per alert cost ~1 ms
+    each, 10 s for the ~10,000 alerts of a 20,000-school run.
+    """
     t = s.alert
     rows = conn.execute(sa.select(t).where(t.c.county_code == county_code, t.c.period == period)).mappings().all()
     known = {r["alert_key"]: dict(r) for r in rows}
     events: list[AlertEvent] = []
     current = {f.key: f for f in facts}
+    out: list[dict[str, object]] = []
     for key, f in current.items():
         old = known.get(key)
-        fields = {
+        row: dict[str, object] = {
+            "alert_key": key,
+            "county_code": county_code,
+            "period": period,
+            "scope": f.scope,
+            "school_code": f.school_code,
+            "section": f.section,
+            "rule": f.rule,
             "severity": f.severity,
             "value": f.value,
             "threshold": f.threshold,
             "message": f.message,
+            "state": "open",
+            "first_seen": now,
             "last_seen": now,
+            "resolved_at": None,
             "run_id": run_id,
         }
         if old is None:
-            conn.execute(
-                t.insert().values(
-                    alert_key=key,
-                    county_code=county_code,
-                    period=period,
-                    scope=f.scope,
-                    school_code=f.school_code,
-                    section=f.section,
-                    rule=f.rule,
-                    state="open",
-                    first_seen=now,
-                    resolved_at=None,
-                    **fields,
-                )
-            )
+            out.append(row)
             events.append(AlertEvent(str(uuid.uuid4()), key, "open", f))
             continue
         if old["state"] == "resolved":
-            state = "open"  # it came back
+            state: str | None = "open"  # it came back
         elif (
             old["severity"] != f.severity
             or not _same(old["value"], f.value)
@@ -225,15 +227,18 @@ def sync_alerts(
             state = "changed"
         else:
             state = None
-        if state is None:
-            conn.execute(t.update().where(t.c.alert_key == key).values(last_seen=now, run_id=run_id))
+        if state is None:  # unchanged: only seen again
+            out.append({**old, "last_seen": now, "run_id": run_id})
             continue
-        conn.execute(t.update().where(t.c.alert_key == key).values(state=state, resolved_at=None, **fields))
+        out.append({**row, "scope": old["scope"], "state": state, "first_seen": old["first_seen"]})
         events.append(AlertEvent(str(uuid.uuid4()), key, state, f))
     for key, old in known.items():
-        if key in current or old["state"] == "resolved":
+        if key in current:
             continue
-        conn.execute(t.update().where(t.c.alert_key == key).values(state="resolved", resolved_at=now, run_id=run_id))
+        if old["state"] == "resolved":
+            out.append(old)
+            continue
+        out.append({**old, "state": "resolved", "resolved_at": now, "run_id": run_id})
         fact = AlertFact(
             period=period,
             scope=old["scope"],
@@ -247,21 +252,24 @@ def sync_alerts(
             county_code=county_code,
         )
         events.append(AlertEvent(str(uuid.uuid4()), key, "resolved", fact))
-    for ev in events:
-        conn.execute(
-            s.alert_event.insert().values(
-                event_id=ev.event_id,
-                alert_key=ev.alert_key,
-                county_code=county_code,
-                period=period,
-                state=ev.state,
-                severity=ev.fact.severity,
-                value=ev.fact.value,
-                threshold=ev.fact.threshold,
-                run_id=run_id,
-                occurred_at=now,
-            )
-        )
+    conn.execute(t.delete().where(t.c.county_code == county_code, t.c.period == period))
+    bulk_insert(conn, t, pd.DataFrame(out, columns=[c.name for c in t.columns]))
+    event_rows = [
+        {
+            "event_id": ev.event_id,
+            "alert_key": ev.alert_key,
+            "county_code": county_code,
+            "period": period,
+            "state": ev.state,
+            "severity": ev.fact.severity,
+            "value": ev.fact.value,
+            "threshold": ev.fact.threshold,
+            "run_id": run_id,
+            "occurred_at": now,
+        }
+        for ev in events
+    ]
+    bulk_insert(conn, s.alert_event, pd.DataFrame(event_rows, columns=[c.name for c in s.alert_event.columns]))
     return events
 
 

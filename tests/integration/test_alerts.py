@@ -5,7 +5,7 @@ server (aiosmtpd) on loopback; the warehouse is real (DuckDB and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -121,23 +121,36 @@ def test_open_once_then_changed_resolved_and_reopened(warehouse_url: str) -> Non
 
         # The same period again: nothing new to say, so only the run's digest; no alert is sent twice.
         seed(warehouse_url)
-        second = run_alerts(warehouse_url, P, "run-2", ch, now=NOW)
+        second = run_alerts(warehouse_url, P, "run-2", ch, now=NOW + timedelta(days=1))
         assert (second["opened"], second["changed"], second["resolved"]) == (0, 0, 0)
+        seen = rows(warehouse_url, "SELECT first_seen, last_seen, run_id, state FROM audit.alert")
+        assert len(seen) == 4  # the slice rewritten, not duplicated
+        assert all(a["first_seen"] == NOW and a["last_seen"] == NOW + timedelta(days=1) for a in seen)
+        assert {(a["run_id"], a["state"]) for a in seen} == {("run-2", "open")}
         assert hook.kinds() == ["alert:open"] * 4 + ["digest:", "digest:"]
         assert hook.received[-1]["counts"] == {"open": 0, "changed": 0, "resolved": 0, "open_total": 4}
         assert len(box.messages) == 6
 
         # CV worse and R1 fixed: one "changed", one "resolved".
         seed(warehouse_url, cv=0.7, with_r1=False)
-        third = run_alerts(warehouse_url, P, "run-3", ch, now=NOW)
+        third = run_alerts(warehouse_url, P, "run-3", ch, now=NOW + timedelta(days=2))
         assert (third["opened"], third["changed"], third["resolved"]) == (0, 1, 1)
         assert hook.kinds()[6:] == ["alert:changed", "alert:resolved", "digest:"]
         assert hook.received[6]["alert"]["value"] == "0.7"
 
         # R1 comes back: open again.
         seed(warehouse_url, cv=0.7, with_r1=True)
-        fourth = run_alerts(warehouse_url, P, "run-4", ch, now=NOW)
+        r1 = [a for a in rows(warehouse_url, "SELECT * FROM audit.alert") if a["rule"] == "R1"]
+        assert [(a["state"], a["resolved_at"], a["first_seen"]) for a in r1] == [
+            ("resolved", NOW + timedelta(days=2), NOW)
+        ]
+        fourth = run_alerts(warehouse_url, P, "run-4", ch, now=NOW + timedelta(days=3))
         assert (fourth["opened"], fourth["changed"], fourth["resolved"]) == (1, 0, 0)
+        after = {a["rule"]: a for a in rows(warehouse_url, "SELECT * FROM audit.alert")}
+        assert len(after) == 4
+        assert (after["R1"]["state"], after["R1"]["resolved_at"], after["R1"]["first_seen"]) == ("open", None, NOW)
+        cv4 = after["cv.R4"]
+        assert (cv4["state"], cv4["value"], cv4["first_seen"]) == ("changed", "0.7", NOW)
 
     history = rows(
         warehouse_url,
