@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
@@ -1455,8 +1456,11 @@ class _RenderedSheet:
     mime_type = Worksheet.mime_type
     sheet_state = "visible"
 
-    def __init__(self, title: str, xml: bytes) -> None:
+    def __init__(self, title: str, xml: bytes | Callable[[], bytes]) -> None:
         self.title, self.xml, self.path = title, xml, ""
+
+    def render(self) -> bytes:
+        return self.xml() if callable(self.xml) else self.xml
 
 
 class _CountyWriter(ExcelWriter):
@@ -1469,7 +1473,8 @@ class _CountyWriter(ExcelWriter):
         rendered = (s for s in self.workbook._sheets if isinstance(s, _RenderedSheet))
         for k, sheet in enumerate(rendered, start=first):
             sheet.path = f"/xl/worksheets/sheet{k}.xml"
-            self._archive.writestr(sheet.path[1:], sheet.xml)
+            self._archive.writestr(sheet.path[1:], sheet.render())
+            sheet.xml = b""  # written: the part is in the zip, its text need not stay in memory
             self.manifest.append(sheet)
 
 
@@ -1477,11 +1482,12 @@ class _CountyWorkbook(Workbook):
     """A workbook with openpyxl's worksheets (the county sheets with charts) and rendered sheets after them
     (openpyxl's defined names count worksheets only, so a rendered sheet must not come before one)."""
 
-    def add_rendered_sheet(self, title: str, xml: bytes, folded: set[str]) -> str:
+    def add_rendered_sheet(self, title: str, xml: bytes | Callable[[], bytes], folded: set[str]) -> str:
         """Add a rendered sheet after the others (openpyxl numbers worksheets' defined names in the order of
         workbook.worksheets, which leaves these out). Titles come unique from sheet_name, so only a clash by
         case with ``folded`` (the titles so far, lower-cased as Excel compares them) is looked for:
-        create_sheet compared every title with all the others, O(n²)."""
+        create_sheet compared every title with all the others, O(n²). ``xml`` may be a function that renders
+        the sheet when the package is written, so 20,000 schools' sheets are never all in memory at once."""
         if title.lower() in folded:  # a clash by case only: renamed as openpyxl's create_sheet renames it
             title = avoid_duplicate_name(self.sheetnames, title)
         folded.add(title.lower())
@@ -1517,7 +1523,8 @@ def write_county_workbook(data: CountyData, path: Path, *, pages: Sequence[Schoo
         wb.add_rendered_sheet(title, render(data, styles), folded)
     taken = set(wb.sheetnames)
     for page in school_pages(data) if pages is None else pages:
-        wb.add_rendered_sheet(sheet_name(page.code, page.name, taken), _school_sheet_xml(data, page, styles), folded)
+        render_school = partial(_school_sheet_xml, data, page, styles)  # rendered while the zip is written
+        wb.add_rendered_sheet(sheet_name(page.code, page.name, taken), render_school, folded)
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
     os.replace(tmp, path)
