@@ -343,3 +343,27 @@ def test_a_chartsheet_survives_both_paths(cell: str, tmp_path: Path) -> None:
     assert back.sheetnames == [ISSUES_SHEET, "Sheet", "图表"] and back["Sheet"]["A1"].value == 7
     assert len(back["图表"]._charts) == 1
     assert (back["Sheet"]["A1"].comment is not None) == (cell == "A1")
+
+
+def _raw_members(path: Path) -> dict[str, tuple[int, int, bytes]]:
+    """(CRC, compressed size, compressed bytes) of every member, read from the file's own offsets."""
+    out: dict[str, tuple[int, int, bytes]] = {}
+    with zipfile.ZipFile(path) as z, open(path, "rb") as fh:
+        for info in z.infolist():
+            fh.seek(info.header_offset + 26)
+            name_len, extra_len = int.from_bytes(fh.read(2), "little"), int.from_bytes(fh.read(2), "little")
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            out[info.filename] = (info.CRC, info.compress_size, fh.read(info.compress_size))
+    return out
+
+
+def test_unchanged_members_are_copied_compressed_as_they_are(demo: Path, tmp_path: Path) -> None:
+    """The parts the fast path does not edit keep their compressed bytes (no inflate + deflate again);
+    the zip stays valid: every member's CRC checks out and Python's zipfile, openpyxl and calamine read it."""
+    out = fast(demo, VIOLATIONS, tmp_path / "fb.xlsx", demo.name)
+    before, after = _raw_members(demo), _raw_members(out)
+    unchanged = [n for n in before if n not in EDITED and n != "xl/calcChain.xml"]
+    assert unchanged and all(after[n] == before[n] for n in unchanged)
+    with zipfile.ZipFile(out) as z:
+        assert z.testzip() is None  # every member inflates and matches its CRC
+    assert load_workbook(out).sheetnames[0] == ISSUES_SHEET
