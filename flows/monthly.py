@@ -62,6 +62,7 @@ def monthly_returns(
     county = load_county_task(url, period, batch.county_files, run_id, county_code=cc)  # the models judge it
     findings = roster_check_task(url, as_is(batch), as_is(validate_task(as_is(batch), period)), county_code=cc)
     loaded = load_run_task(url, period, as_is(batch), as_is(findings), settings, run_id)  # settings: county code
+    del batch, findings  # loaded: the reports read the warehouse, so the batch's memory can go now
     n_violations = check_policy_task(url, period, run_id, county_code=cc)
     missing_returns_task(url, period, settings.deadline_day, county_code=cc)
     alerts = alerts_task(url, period, run_id, county_code=cc)
