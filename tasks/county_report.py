@@ -591,9 +591,10 @@ class SchoolPage:
     findings: list[tuple[str, str]]  # (kind, text)
 
 
-def _keyed(df: pd.DataFrame, keys: Sequence[str]) -> dict[tuple[str, ...], dict[str, object]]:
-    """Rows by their key (as text): one dict look-up per school instead of a .loc per cell."""
-    recs = df.to_dict("records")
+def _keyed(df: pd.DataFrame, keys: Sequence[str], cols: Sequence[str]) -> dict[tuple[str, ...], dict[str, object]]:
+    """Rows by their key (as text), with only the columns ``cols``: one dict look-up per school instead of
+    a .loc per cell (whole rows cost ~1 KB each: ~600 MB of dicts for 20,000 schools)."""
+    recs = df[[*keys, *cols]].to_dict("records")
     return {tuple(str(r[k]) for k in keys): r for r in recs}
 
 
@@ -609,10 +610,10 @@ def school_pages(data: CountyData) -> list[SchoolPage]:
     """One page per school: its indicators, gaps, contributions, changes and findings (one pass over each mart)."""
     ind = data.indicators
     keys = ["school_code", "section", "indicator_code"]
-    rem = _keyed(data.remediation, keys)
-    var = _keyed(data.variance[data.variance["level"] == "school_unit"], keys)
-    con = _keyed(data.contribution, keys)
-    comp = _keyed(data.compliance, ["school_code", "section"])
+    rem = _keyed(data.remediation, keys, ["below_floor", "need_to_threshold_whole", "need_to_floor_whole"])
+    var = _keyed(data.variance[data.variance["level"] == "school_unit"], keys, ["prev_value", "change_pct", "flagged"])
+    con = _keyed(data.contribution, keys, ["contribution_share", "plan_step"])
+    comp = _keyed(data.compliance, ["school_code", "section"], ["passes"])
     outliers, issues = _by_school(data.outliers), _by_school(data.issues)
     mine_by: dict[str, dict[str, list[object]]] = {}
     order = ind.assign(_code=ind["school_code"].astype(str)).sort_values(["_code", "indicator_code"], kind="stable")
@@ -1520,7 +1521,7 @@ def write_county_workbook(data: CountyData, path: Path, *, pages: Sequence[Schoo
         ("异常值", _sheet_outliers),
         ("数据字典", _sheet_dictionary),
     ):
-        wb.add_rendered_sheet(title, render(data, styles), folded)
+        wb.add_rendered_sheet(title, partial(render, data, styles), folded)  # rendered as the zip is written
     taken = set(wb.sheetnames)
     for page in school_pages(data) if pages is None else pages:
         render_school = partial(_school_sheet_xml, data, page, styles)  # rendered while the zip is written
