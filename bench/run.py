@@ -112,8 +112,21 @@ def measure_limit(inbox: Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- (b) junheng
 
 
-def _timed_tasks(modules: list[Any], spans: list[tuple[str, float, float]]) -> None:
-    """Wrap the .fn of every Prefect task the flow uses: stage times of the real flow run."""
+def _rss_now_mb() -> float:
+    """The process's resident memory now (peak RSS only ever grows, so it cannot show what a stage keeps)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+Span = tuple[str, float, float, float, float]  # task, start, end, RSS after (MB), peak RSS so far (MB)
+
+
+def _timed_tasks(modules: list[Any], spans: list[Span]) -> None:
+    """Wrap the .fn of every Prefect task the flow uses: stage times (and memory) of the real flow run."""
     import functools
     import threading
 
@@ -134,8 +147,9 @@ def _timed_tasks(modules: list[Any], spans: list[tuple[str, float, float]]) -> N
                 try:
                     return __fn(*a, **k)
                 finally:
+                    t1 = time.perf_counter()
                     with lock:
-                        spans.append((__name, t0, time.perf_counter()))
+                        spans.append((__name, t0, t1, _rss_now_mb(), _peak_mb()))
 
             obj.fn = timed
 
@@ -153,7 +167,7 @@ def e2e_child(inbox: str, data_dir: str, url: str | None, out_json: str) -> None
     except ImportError:
         extra = []
     t_import = time.perf_counter()
-    spans: list[tuple[str, float, float]] = []
+    spans: list[Span] = []
     _timed_tasks([monthly, *extra], spans)
     t_flow = time.perf_counter()
     state = monthly.monthly_returns(
@@ -167,19 +181,26 @@ def e2e_child(inbox: str, data_dir: str, url: str | None, out_json: str) -> None
     t_end = time.perf_counter()
     result = state.result()
     stages: dict[str, dict[str, float]] = {}
-    for name, a, b in spans:
+    for name, a, b, rss, peak in spans:
         st = stages.setdefault(name, {"calls": 0, "sum_s": 0.0, "first": a, "last": b})
         st["calls"] += 1
         st["sum_s"] += b - a
         st["first"], st["last"] = min(st["first"], a), max(st["last"], b)
-    first_task = min((a for _, a, _ in spans), default=t_flow)
+        st["rss_after_mb"], st["peak_after_mb"] = rss, peak
+    first_task = min((a for _, a, *_ in spans), default=t_flow)
     out = {
         "seconds_total": t_end - t_start,
         "import_s": t_import - t_start,
         "flow_s": t_end - t_flow,
         "flow_start_to_first_task_s": first_task - t_flow,
         "stages": {
-            k: {"calls": v["calls"], "sum_s": v["sum_s"], "wall_s": v["last"] - v["first"]}
+            k: {
+                "calls": v["calls"],
+                "sum_s": v["sum_s"],
+                "wall_s": v["last"] - v["first"],
+                "rss_after_mb": v["rss_after_mb"],
+                "peak_after_mb": v["peak_after_mb"],
+            }
             for k, v in sorted(stages.items(), key=lambda kv: kv[1]["first"])
         },
         "files_loaded": result.get("files_loaded"),
@@ -429,11 +450,12 @@ def print_report(res: dict[str, Any]) -> None:
         f"其中本议题的核心阶段（归档、读取、校验、入库计算、政策检查、读 mart、发布）{_fmt(s['core_stages_s'])} s，"
         f"斜率 {core_slope * 1000:.2f} ms/份（{core_slope / s['limit_s_per_file']:.1f}× 极限）"
     )
-    print("各阶段（任务函数内的时间；* = 核心阶段）：")
+    print("各阶段（任务函数内的时间；* = 核心阶段；阶段结束时的内存 / 至此的峰值）：")
     for name, st in jh["stages"].items():
         calls = f" ×{st['calls']}" if st["calls"] > 1 else ""
         mark = "*" if name in CORE_TASKS else " "
-        print(f" {mark}{name:<22}{_fmt(st['wall_s']):>8} s{calls}")
+        mem = f"{st.get('rss_after_mb', 0):>7,.0f} / {st.get('peak_after_mb', 0):,.0f} MB"
+        print(f" {mark}{name:<22}{_fmt(st['wall_s']):>8} s   {mem}{calls}")
     orchestration = jh["flow_s"] - sum(st["wall_s"] for st in jh["stages"].values())
     print(f"  {'import':<22}{_fmt(jh['import_s']):>8} s")
     print(f"  {'Prefect 启动/编排':<18}{_fmt(orchestration):>8} s")
