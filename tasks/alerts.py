@@ -395,8 +395,12 @@ def send_email(channels: AlertChannels, subject: str, body: str) -> None:
         smtp.send_message(msg)
 
 
-def dispatch(url: str, channels: AlertChannels, now: datetime | None = None) -> dict[str, int]:
-    """Send every pending notification, oldest first; a channel that fails keeps its rest for a later run."""
+def dispatch(
+    url: str, channels: AlertChannels, now: datetime | None = None, county_code: str = DEFAULT_COUNTY_CODE
+) -> dict[str, int]:
+    """Send the county's pending notifications, oldest first; a channel that fails keeps its rest for a later
+    run. Only the county's own: counties sharing a warehouse have their own channels (their workers' settings),
+    and one county's alerts must not go to another's recipients."""
     enabled = set(channels.enabled())
     sent = failed = 0
     with connected(url) as engine:
@@ -405,7 +409,8 @@ def dispatch(url: str, channels: AlertChannels, now: datetime | None = None) -> 
             pending = query_frame(
                 conn,
                 "SELECT notification_id, channel, subject, body, payload FROM audit.outbox "
-                "WHERE status = 'pending' ORDER BY created_at, notification_id",
+                "WHERE status = 'pending' AND county_code = :county_code ORDER BY created_at, notification_id",
+                {"county_code": county_code},
             )
         down: set[str] = set()
         for r in pending.itertuples(index=False):
@@ -436,7 +441,10 @@ def dispatch(url: str, channels: AlertChannels, now: datetime | None = None) -> 
                 )
         with engine.connect() as conn:
             still = int(
-                conn.execute(sa.text("SELECT COUNT(*) FROM audit.outbox WHERE status = 'pending'")).scalar_one()
+                conn.execute(
+                    sa.text("SELECT COUNT(*) FROM audit.outbox WHERE status = 'pending' AND county_code = :c"),
+                    {"c": county_code},
+                ).scalar_one()
             )
     return {"sent": sent, "failed": failed, "pending": still}
 
@@ -458,7 +466,7 @@ def run_alerts(
             facts = derive_alerts(conn, period, county_code)
             events = sync_alerts(conn, period, facts, run_id, now, county_code)
             queued = enqueue(conn, period, events, len(facts), channels.enabled(), run_id, now, county_code)
-    result = dispatch(url, channels)
+    result = dispatch(url, channels, county_code=county_code)
     return {
         "opened": sum(e.state == "open" for e in events),
         "changed": sum(e.state == "changed" for e in events),

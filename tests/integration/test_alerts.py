@@ -196,6 +196,29 @@ def test_channel_down_keeps_notifications_until_a_later_run(warehouse_url: str) 
     )
 
 
+def test_a_county_sends_only_its_own_notifications(warehouse_url: str) -> None:
+    """Counties share the warehouse (and its outbox) but not their channels: county B's run must not send
+    county A's waiting notifications to B's recipients; A's next run sends them."""
+    other = "370831"  # a second county with nothing to report this period
+    with webhook() as hook, smtp_server() as (box, port):
+        seed(warehouse_url)
+        hook.down = True
+        closed = AlertChannels(**{**channels(hook.url, port).model_dump(), "smtp_port": 9})
+        first = run_alerts(warehouse_url, P, "run-a1", closed, now=NOW)  # county A: 4 alerts + digest wait
+        assert first["notifications_pending"] == 10
+
+        hook.down = False
+        b = run_alerts(warehouse_url, P, "run-b1", channels(hook.url, port), now=NOW, county_code=other)
+        assert (b["opened"], b["notifications_pending"]) == (0, 0)
+        assert hook.kinds() == ["digest:"] and len(box.messages) == 1  # B's own digest only
+        waiting = rows(warehouse_url, "SELECT county_code, status FROM audit.outbox WHERE status = 'pending'")
+        assert len(waiting) == 10 and {w["county_code"] for w in waiting} == {CC}
+
+        second = run_alerts(warehouse_url, P, "run-a2", channels(hook.url, port), now=NOW)
+        assert second["notifications_pending"] == 0
+        assert hook.kinds() == ["digest:", *["alert:open"] * 4, "digest:", "digest:"]
+
+
 def test_no_channels_still_records_alerts(warehouse_url: str) -> None:
     seed(warehouse_url)
     result = run_alerts(warehouse_url, P, "run-1", AlertChannels(), now=NOW)
