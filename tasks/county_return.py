@@ -1,8 +1,7 @@
-"""The county return (县级报表, sheet 县级指标): template writer, detection, reader and validation."""
+"""The county return (县级报表, sheet 县级指标): template writer, reader and validation (found by tasks.read)."""
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,20 +15,16 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from python_calamine import CalamineWorkbook
 
 from junheng import spec
 from junheng.contract import Finding, ReceivedFile, Severity
 from junheng.errors import FileRejected
 from junheng.settings import DEFAULT_COUNTY_CODE
-from tasks.labels import LabelIndex, normalise_label
+from tasks.labels import LabelIndex
 from tasks.numbers import NumberError, ValueFormatError, is_excel_error, parse_date, parse_number, parse_period
 from tasks.read import (
-    MAX_FILE_BYTES,
     VERSION_SCAN_ROWS,
-    ZIP_MAGIC,
     RawSheet,
-    _check_zip,
     county_sheet,
     has_county_version,
     load_sheets,
@@ -152,52 +147,6 @@ def write_county_return(path: Path, ret: Mapping[str, Any] | None = None) -> Pat
 
 def write_county_template(path: Path) -> Path:
     return write_county_return(path, None)
-
-
-# ------------------------------------------------------------------------------- detection
-
-
-def is_county_return(path: str | Path) -> bool:
-    """True when a received file is the county return (sheet 县级指标 or its version line).
-
-    An unreadable file is not claimed: the school reader reports it with a located reason.
-    """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(len(ZIP_MAGIC))
-        if head == ZIP_MAGIC and os.path.getsize(path) <= MAX_FILE_BYTES:
-            return _xlsx_is_county(str(path))
-        return county_sheet(load_sheets(str(path))) is not None
-    except (FileRejected, Exception):
-        return False
-
-
-def _xlsx_is_county(path: str) -> bool:
-    """The same test on an .xlsx without reading whole sheets (~1 ms instead of ~3 ms a file):
-    sheet names first, then only the top rows of each sheet for the version line."""
-    _check_zip(path)  # the zip-bomb guard still comes before calamine inflates anything
-    wb = CalamineWorkbook.from_path(path)
-    try:
-        names = wb.sheet_names
-        if any(normalise_label(n) == normalise_label(spec.COUNTY_SHEET) for n in names):
-            return True
-        for n in names:
-            for row in wb.get_sheet_by_name(n).to_python(skip_empty_area=False, nrows=VERSION_SCAN_ROWS):
-                if any(isinstance(c, str) and has_county_version(c) for c in row):
-                    return True
-        return False
-    finally:
-        wb.close()
-
-
-def split_returns(files: list[ReceivedFile]) -> tuple[list[ReceivedFile], list[ReceivedFile]]:
-    """(school returns, county returns) of a list of files, without reading them as returns.
-
-    The monthly flow does not need it: the reader sets county returns apart (ReturnBatch.county_files)
-    while it reads, with the same test, so every file is opened once."""
-    county = [f for f in files if is_county_return(f.archive_path)]
-    ids = {f.file_id for f in county}
-    return [f for f in files if f.file_id not in ids], county
 
 
 # ------------------------------------------------------------------------------- reading

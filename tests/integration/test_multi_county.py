@@ -18,7 +18,7 @@ from junheng.errors import ConfigError
 from junheng.policy import load_rules
 from junheng.settings import AlertChannels, Settings, load_settings
 from tasks.alerts import run_alerts
-from tasks.county_return import demo_county_return, load_county_returns, split_returns, write_county_return
+from tasks.county_return import demo_county_return, load_county_returns, write_county_return
 from tasks.demo_data import COUNTY_CODE as DEMO_PREFIX
 from tasks.demo_data import make_demo_returns
 from tasks.ingest import archive_inbox
@@ -74,9 +74,8 @@ def _county(tmp_path: Path, url: str, code: str, *, schools: int, seed: int) -> 
         write_return(inbox / name.replace(DEMO_PREFIX, code, 1), ret)
     write_county_return(inbox / "县级报表.xlsx", demo_county_return(PERIOD))
     settings = load_settings(warehouse_url=url, data_dir=tmp_path / "data", county_code=code)
-    files, county_files = split_returns(archive_inbox(inbox, settings.archive_dir))
-    batch = read_returns(files)
-    return County(code, settings, batch, validate(batch, PERIOD), county_files)
+    batch = read_returns(archive_inbox(inbox, settings.archive_dir))  # the county return set apart
+    return County(code, settings, batch, validate(batch, PERIOD), batch.county_files)
 
 
 def _run(url: str, c: County, run_id: str | None = None, now: datetime = NOW) -> None:

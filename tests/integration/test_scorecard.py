@@ -262,7 +262,6 @@ def test_recompute_refuses_a_period_never_loaded(warehouse_url: str) -> None:
 
 
 def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_url: str) -> None:
-    from tasks.county_return import split_returns
     from tasks.demo_data import make_demo_county
     from tasks.ingest import archive, discover
     from tasks.load import load_run
@@ -272,10 +271,9 @@ def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_
     inbox = tmp_path / "inbox"
     make_demo_county(inbox, schools=8, period="2026-10", county_return=True)
     files = archive(discover(inbox), tmp_path / "archive")
-    schools, county = split_returns(files)
-    assert [f.file_name for f in county] == ["县级报表.xlsx"]
-    load_county_returns(warehouse_url, "2026-10", county, "run-d", NOW)
-    batch = read_returns(schools)
+    batch = read_returns(files)  # the reader sets the county return apart
+    assert [f.file_name for f in batch.county_files] == ["县级报表.xlsx"]
+    load_county_returns(warehouse_url, "2026-10", batch.county_files, "run-d", NOW)
     settings = load_settings(warehouse_url=warehouse_url, data_dir=tmp_path)
     load_run(warehouse_url, "2026-10", batch, validate(batch, "2026-10"), settings, "run-d", NOW)
     engine = make_engine(warehouse_url)

@@ -12,10 +12,8 @@ from junheng import spec
 from junheng.contract import ReceivedFile
 from tasks.county_return import (
     demo_county_return,
-    is_county_return,
     pick_county_return,
     read_county_return,
-    split_returns,
     write_county_return,
     write_county_template,
 )
@@ -65,17 +63,6 @@ def test_round_trip_of_the_demo_return(tmp_path: Path) -> None:
     # Q5 not reviewed: kept with no value (evidence pending); Q9 science not monitored: no row at all.
     assert items.loc["q5_review"].isna()["value_num"]
     assert "q9_level_science" not in items.index
-
-
-def test_detection_tells_county_and_school_workbooks_apart(tmp_path: Path) -> None:
-    county = _write(tmp_path)
-    school = write_template(tmp_path / "school.xlsx")
-    junk = tmp_path / "notes.xlsx"
-    junk.write_bytes(b"not a workbook")
-    assert is_county_return(county) and not is_county_return(school) and not is_county_return(junk)
-    schools, counties = split_returns([_rf(county), _rf(school), _rf(junk)])
-    assert [f.file_name for f in counties] == ["county.xlsx"]
-    assert [f.file_name for f in schools] == ["school.xlsx", "notes.xlsx"]
 
 
 def test_reader_sets_the_county_return_apart(tmp_path: Path) -> None:
