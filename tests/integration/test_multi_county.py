@@ -34,21 +34,6 @@ from warehouse.locks import lock_period
 
 PERIOD = "2026-10"
 A, B = "370830", "370831"
-# The marts each county reads (not the whole contract: return_status and validation_issues too).
-MARTS = (
-    "school_indicators",
-    "school_compliance",
-    "county_cv",
-    "return_status",
-    "validation_issues",
-    "school_units",
-    "variance_report",
-    "outliers",
-    "remediation",
-    "cv_contribution",
-    "county_scorecard",
-    "county_verdict",
-)
 
 
 @dataclass
