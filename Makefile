@@ -33,6 +33,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Headless Chromium and a CJK font for the HTML report check (tests/e2e/test_county_report.py),
 # installed with apt-get only when missing; without them that test fails in CI and skips locally.

@@ -46,8 +46,8 @@ GEN_CHUNK = 5000  # schools per generated "county" (demo school codes have a 4-d
 
 def _gen_chunk(job: tuple[Path, int, int, int]) -> int:
     """Write one chunk of demo returns; chunk c gets county code 370830 + c so codes stay unique."""
-    from tasks.demo_data import COUNTY_CODE, make_demo_returns
-    from tasks.template import write_return
+    from tasks.demo.returns import COUNTY_CODE, make_demo_returns
+    from tasks.publish.template import write_return
 
     outdir, chunk, schools, seed = job
     county = f"{int(COUNTY_CODE) + chunk:06d}"
@@ -160,10 +160,10 @@ def e2e_child(inbox: str, data_dir: str, url: str | None, out_json: str) -> None
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     import flows.monthly as monthly
 
-    try:
-        import tasks.runner as runner
+    try:  # every stage's Prefect tasks (older trees kept them elsewhere: then the flow's imports only)
+        import importlib
 
-        extra = [runner]
+        extra = [importlib.import_module(f"tasks.{s}.prefect_tasks") for s in ("read",)]
     except ImportError:
         extra = []
     t_import = time.perf_counter()

@@ -9,7 +9,7 @@ from prefect import flow, get_run_logger
 from flows.monthly import monthly_returns
 from junheng.errors import ConfigError
 from junheng.settings import load_settings, previous_period
-from tasks.incremental import Reread
+from tasks.read.incremental import Reread
 
 
 def periods_between(first: str, last: str) -> list[str]:

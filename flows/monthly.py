@@ -8,20 +8,21 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.runner import as_is, flow_task_runner
 from junheng.settings import load_settings, previous_period
-from tasks.alerts import alerts_task
-from tasks.county_report import county_report_task
-from tasks.county_return import load_county_task
-from tasks.feedback import feedback_task
-from tasks.incremental import Reread, read_incremental_task
-from tasks.ingest import archive_inbox_task
-from tasks.load import check_policy_task, fetch_marts_task, load_run_task
-from tasks.preflight import check_output_task
-from tasks.report import publish_task
-from tasks.roster import missing_returns_task, roster_check_task
-from tasks.runner import as_is, flow_task_runner
-from tasks.summary import build_summary
-from tasks.validate import validate_task
+from tasks.ingest.prefect_tasks import (
+    archive_inbox_task,
+    check_output_task,
+    missing_returns_task,
+    roster_check_task,
+)
+from tasks.model.prefect_tasks import check_policy_task, fetch_marts_task, load_county_task, load_run_task
+from tasks.notify.prefect_tasks import alerts_task
+from tasks.publish.prefect_tasks import county_report_task, feedback_task, publish_task
+from tasks.publish.summary import build_summary
+from tasks.read.incremental import Reread
+from tasks.read.prefect_tasks import read_incremental_task
+from tasks.validate.prefect_tasks import validate_task
 
 
 @flow(name="monthly-returns", task_runner=flow_task_runner())  # Dask when JUNHENG_DASK_ADDRESS is set
@@ -57,7 +58,7 @@ def monthly_returns(
     # Before the warehouse is touched; a county's own folder when a county code is set.
     out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir))
     files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
-    # as_is(): large arguments go to the tasks without Prefect walking through them (tasks.runner).
+    # as_is(): large arguments go to the tasks without Prefect walking through them (flows.runner).
     batch = read_incremental_task(url, period, as_is(files), reread, county_code=cc)  # county return set apart
     county = load_county_task(url, period, batch.county_files, run_id, county_code=cc)  # the models judge it
     findings = roster_check_task(url, as_is(batch), as_is(validate_task(as_is(batch), period)), county_code=cc)

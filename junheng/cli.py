@@ -58,12 +58,12 @@ def _prefect_env(data_dir: Path) -> None:
 
 def cmd_template(args: argparse.Namespace) -> int:
     if args.county:
-        from tasks.county_return import write_county_template
+        from tasks.publish.county_template import write_county_template
 
         path = write_county_template(Path(args.out))
         print(f"已生成空白县级报表模板（县级指标）：{path}")
         return 0
-    from tasks.template import write_template
+    from tasks.publish.template import write_template
 
     path = write_template(Path(args.out))
     print(f"已生成空白报表模板：{path}")
@@ -84,7 +84,7 @@ def cmd_policy_show(args: argparse.Namespace) -> int:
 def cmd_recompute(args: argparse.Namespace) -> int:
     import uuid
 
-    from tasks.scorecard import recompute_period
+    from tasks.model.recompute import recompute_period
 
     settings = _settings(args)
     url = settings.resolved_warehouse_url()
@@ -99,7 +99,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from tasks.demo_data import make_demo_county
+    from tasks.demo.returns import make_demo_county
 
     paths = make_demo_county(
         Path(args.outdir),
@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _prefect_env(settings.data_dir)
     _show_progress()
     from flows.monthly import monthly_returns
-    from tasks.summary import summary_lines
+    from tasks.publish.summary import summary_lines
 
     result = monthly_returns(
         period=args.period,
@@ -210,7 +210,7 @@ def _show_progress() -> None:
 
 
 def _print_result(result: dict[str, object]) -> None:
-    from tasks.summary import summary_lines
+    from tasks.publish.summary import summary_lines
 
     for line in summary_lines(result):
         print(line)
@@ -267,7 +267,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_roster_import(args: argparse.Namespace) -> int:
-    from tasks.roster import import_roster
+    from tasks.ingest.roster import import_roster
 
     settings = _settings(args)
     n = import_roster(settings.resolved_warehouse_url(), Path(args.file), county_code=settings.county_code)
@@ -400,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         code = 2
     except Exception as exc:
-        from tasks.retry import is_io_error
+        from junheng.retry import is_io_error
 
         if not is_io_error(exc):
             raise

@@ -25,12 +25,12 @@ MART_VIEWS = (
     "return_status",
     "validation_issues",
     "school_units",
-    # analytics (issue 6): filled by tasks.analytics.compute_analytics after the indicator models
+    # analytics (issue 6): filled by tasks.model.analytics.compute_analytics after the indicator models
     "variance_report",
     "outliers",
     "remediation",
     "cv_contribution",
-    # all 31 indicators and the vetoes (issue 4): filled by tasks.scorecard.compute_scorecard
+    # all 31 indicators and the vetoes (issue 4): filled by tasks.model.scorecard.compute_scorecard
     "county_scorecard",
     "county_verdict",
 )

@@ -16,7 +16,7 @@ from junheng.policy import INDICATOR_NAMES, Rule, part_of, period_start
 from junheng.settings import DEFAULT_COUNTY_CODE
 from junheng.spec import SECTION_CODES, SECTION_LABELS
 from warehouse import schema as s
-from warehouse.engine import MART_VIEWS, bulk_insert, query_frame, run_model
+from warehouse.engine import MART_VIEWS, bulk_insert, query_frame
 
 INSERT_MISSING_SQL = "INSERT INTO {table} ({cols}) VALUES ({values}) ON CONFLICT DO NOTHING"
 
@@ -298,27 +298,6 @@ def record_violations(
     t = s.validation_issue
     conn.execute(t.delete().where(t.c.county_code == county_code, t.c.period == period, t.c.severity == "violation"))
     bulk_insert(conn, t, findings.assign(county_code=county_code, period=period, created_at=created_at, run_id=run_id))
-
-
-def compute_period(
-    conn: Connection, period: str, cv_method: str, computed_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
-) -> None:
-    """Run the indicator models for the county's period (each replaces its (county, period) slice)."""
-    params: dict[str, object] = {
-        "period": period,
-        "county_code": county_code,
-        "cv_method": cv_method,
-        "computed_at": computed_at,
-    }
-    run_model(conn, "indicators", "fct_school_indicator", s.fct_school_indicator, params)
-    run_model(conn, "indicators", "fct_school_compliance", s.fct_school_compliance, params)
-    run_model(conn, "indicators", "fct_county_indicator", s.fct_county_indicator, params)
-    from tasks.analytics import compute_analytics  # late import: tasks.analytics builds on warehouse
-
-    compute_analytics(conn, period, computed_at, county_code=county_code)
-    from tasks.scorecard import compute_scorecard  # late import, as above
-
-    compute_scorecard(conn, period, computed_at, county_code=county_code)
 
 
 def read_marts(conn: Connection, period: str, county_code: str = DEFAULT_COUNTY_CODE) -> dict[str, pd.DataFrame]:

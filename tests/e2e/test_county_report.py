@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from flows.monthly import monthly_returns
-from tasks.county_report import fmt_cv, fmt_need, fmt_value
-from tasks.demo_data import make_demo_county
+from tasks.demo.returns import make_demo_county
+from tasks.publish.county_report import fmt_cv, fmt_need, fmt_value
 from warehouse.engine import connected, query_frame
 
 PERIODS = ("2026-08", "2026-09", "2026-10")

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.monthly import monthly_returns
-from tasks.template import write_return
+from tasks.publish.template import write_return
 from warehouse.engine import make_engine, query_frame
 
 PERIOD = "2026-10"

@@ -7,9 +7,9 @@ import hashlib
 from pathlib import Path
 
 from flows.monthly import monthly_returns
-from tasks.demo_data import COUNTY_CODE as DEMO_PREFIX
-from tasks.demo_data import make_demo_returns
-from tasks.template import write_return
+from tasks.demo.returns import COUNTY_CODE as DEMO_PREFIX
+from tasks.demo.returns import make_demo_returns
+from tasks.publish.template import write_return
 from warehouse.engine import make_engine, query_frame
 
 PERIOD = "2026-10"

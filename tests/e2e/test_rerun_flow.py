@@ -11,7 +11,7 @@ from test_monthly_flow import PERIOD, classes, facilities, info, marts, run, tea
 
 from flows.backfill import periods_between, rerun_returns
 from flows.monthly import monthly_returns
-from tasks.template import write_return
+from tasks.publish.template import write_return
 
 A = "3708300001"
 

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 
 from junheng.cli import main
 from junheng.settings import load_settings
-from tasks.demo_data import make_demo_county
-from tasks.ingest import archive_inbox
-from tasks.load import load_run
-from tasks.read import read_returns
-from tasks.validate import validate
+from tasks.demo.returns import make_demo_county
+from tasks.ingest.archive import archive_inbox
+from tasks.model.load import load_run
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from warehouse.engine import MART_VIEWS, make_engine
 from warehouse.roles import DUCKDB_NO_ROLES
 

@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 
 from junheng.policy import load_rules
-from tasks.analytics import county_totals
-from tasks.dictionary import build_dictionary, undescribed
+from tasks.model.analytics import county_totals
+from tasks.model.run import compute_period
+from tasks.publish.dictionary import build_dictionary, undescribed
 from tests.fixtures.units import NOW, unit_row
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
-from warehouse.load import compute_period, read_marts, sync_reference
+from warehouse.load import read_marts, sync_reference
 
 approx = pytest.approx
 

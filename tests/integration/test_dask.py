@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tasks.runner as runner
-from tasks.demo_data import make_demo_county
+import flows.runner as runner
+from tasks.demo.returns import make_demo_county
 from warehouse.engine import MART_VIEWS, make_engine, query_frame
 
 PERIOD = "2026-10"

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from prefect_procs import BIN, ROOT, base_env, prefect_server, processes_with_marker, start, stop, wait_until
 
-from tasks.demo_data import make_demo_county
+from tasks.demo.returns import make_demo_county
 from warehouse.engine import make_engine
 
 PERIOD = "2026-10"

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from prefect_procs import BIN, base_env, free_port, prefect_server, processes_with_marker, start, wait_until
 
-from tasks.demo_data import make_demo_county
+from tasks.demo.returns import make_demo_county
 from warehouse.engine import MART_VIEWS, make_engine, query_frame
 
 PERIOD = "2026-10"

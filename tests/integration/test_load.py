@@ -6,11 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from junheng.settings import load_settings
-from tasks.ingest import archive
-from tasks.load import fetch_marts, load_run
-from tasks.read import read_returns
-from tasks.template import write_return
-from tasks.validate import validate
+from tasks.ingest.archive import archive
+from tasks.model.load import fetch_marts, load_run
+from tasks.publish.template import write_return
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from warehouse.engine import make_engine, query_frame
 
 

@@ -13,10 +13,10 @@ import pytest
 
 from junheng.contract import ReceivedFile, ReturnBatch
 from junheng.settings import Settings
-from tasks.ingest import archive
-from tasks.load import check_policy_run, fetch_marts, load_run
-from tasks.read import read_returns
-from tasks.validate import validate
+from tasks.ingest.archive import archive
+from tasks.model.load import check_policy_run, fetch_marts, load_run
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from tests.fixtures import messy
 
 FIRST_GOOD = 3708300001

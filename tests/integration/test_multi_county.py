@@ -17,19 +17,22 @@ from junheng.contract import Finding, ReceivedFile, ReturnBatch
 from junheng.errors import ConfigError
 from junheng.policy import load_rules
 from junheng.settings import AlertChannels, Settings, load_settings
-from tasks.alerts import run_alerts
-from tasks.county_return import demo_county_return, load_county_returns, write_county_return
-from tasks.demo_data import COUNTY_CODE as DEMO_PREFIX
-from tasks.demo_data import make_demo_returns
-from tasks.ingest import archive_inbox
-from tasks.load import check_policy_run, load_run
-from tasks.read import read_returns
-from tasks.template import write_return
-from tasks.validate import validate
+from tasks.demo.county import demo_county_return
+from tasks.demo.returns import COUNTY_CODE as DEMO_PREFIX
+from tasks.demo.returns import make_demo_returns
+from tasks.ingest.archive import archive_inbox
+from tasks.model.county_load import load_county_returns
+from tasks.model.load import check_policy_run, load_run
+from tasks.model.run import compute_period
+from tasks.notify.alerts import run_alerts
+from tasks.publish.county_template import write_county_return
+from tasks.publish.template import write_return
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from tests.fixtures.units import NOW, unit_row
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
-from warehouse.load import compute_period, read_marts, sync_reference
+from warehouse.load import read_marts, sync_reference
 from warehouse.locks import lock_period
 
 PERIOD = "2026-10"

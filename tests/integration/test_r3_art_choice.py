@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 
 from junheng import spec
 from junheng.settings import PolicyChoices, load_settings
-from tasks.ingest import archive
-from tasks.load import fetch_marts, load_run
-from tasks.read import read_returns
-from tasks.template import write_return
-from tasks.validate import validate
+from tasks.ingest.archive import archive
+from tasks.model.load import fetch_marts, load_run
+from tasks.publish.template import write_return
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from tests.integration.test_load import school
 
 PERIOD = "2026-10"

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from junheng.cli import main
 from junheng.contract import ReceivedFile, ReturnBatch
 from junheng.errors import DataError
-from tasks.roster import deadline_of, import_roster, read_roster, record_missing, unknown_school_findings
+from tasks.ingest.roster import deadline_of, import_roster, read_roster, record_missing, unknown_school_findings
 from warehouse import schema as s
 from warehouse.engine import init_warehouse, make_engine, query_frame
 

@@ -12,11 +12,14 @@ import pytest
 from junheng.contract import ReceivedFile
 from junheng.policy import NATIONAL_CODES, POLICY_DIR, clear_cache
 from junheng.settings import load_settings
-from tasks.county_return import demo_county_return, load_county_returns, write_county_return
-from tasks.scorecard import recompute_period
+from tasks.demo.county import demo_county_return
+from tasks.model.county_load import load_county_returns
+from tasks.model.recompute import recompute_period
+from tasks.model.run import compute_period
+from tasks.publish.county_template import write_county_return
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
-from warehouse.load import compute_period, sync_reference
+from warehouse.load import sync_reference
 
 NOW = datetime(2026, 11, 5, 2, 0)
 CODE = "3700000001"
@@ -262,11 +265,11 @@ def test_recompute_refuses_a_period_never_loaded(warehouse_url: str) -> None:
 
 
 def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_url: str) -> None:
-    from tasks.demo_data import make_demo_county
-    from tasks.ingest import archive, discover
-    from tasks.load import load_run
-    from tasks.read import read_returns
-    from tasks.validate import validate
+    from tasks.demo.returns import make_demo_county
+    from tasks.ingest.archive import archive, discover
+    from tasks.model.load import load_run
+    from tasks.read.returns import read_returns
+    from tasks.validate.gx import validate
 
     inbox = tmp_path / "inbox"
     make_demo_county(inbox, schools=8, period="2026-10", county_return=True)
@@ -287,7 +290,7 @@ def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_
     # The period's workbook and HTML carry the 评估总览 with the verdict and every line.
     from openpyxl import load_workbook
 
-    from tasks.publish import publish_reports
+    from tasks.publish.period_report import publish_reports
     from warehouse.load import read_marts
 
     with engine.connect() as conn:

@@ -6,10 +6,11 @@ import pandas as pd
 import pytest
 
 from junheng.policy import load_rules
+from tasks.model.run import compute_period
 from tests.fixtures.units import NOW, unit_row
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
-from warehouse.load import compute_period, read_marts, sync_reference
+from warehouse.load import read_marts, sync_reference
 
 PERIOD = "2026-10"
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from junheng.errors import ConfigError
-from tasks.analytics import (
+from tasks.model.analytics import (
     AnalyticsConfig,
     UnitValue,
     config_from_env,

@@ -18,8 +18,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from junheng.policy import INDICATOR_NAMES, R_CODES
-from tasks.analytics import RESOURCE_UNITS, county_totals
-from tasks.county_report import (
+from tasks.model.analytics import RESOURCE_UNITS, county_totals
+from tasks.publish.cells import as_flag as _flag
+from tasks.publish.cells import as_text as _str
+from tasks.publish.cells import num as _num
+from tasks.publish.cells import safe_text
+from tasks.publish.cells import yes_no
+from tasks.publish.county_report import (
     BOLD,
     FILL_BELOW,
     FILL_FLOOR,
@@ -33,8 +38,6 @@ from tasks.county_report import (
     CountyData,
     SchoolPage,
     _cell_value,
-    _num,
-    _yes_no,
     fmt_cv,
     ind_label,
     need_format,
@@ -45,8 +48,7 @@ from tasks.county_report import (
     value_format,
     write_county_workbook,
 )
-from tasks.dictionary import HEADERS_ZH
-from tasks.publish import _flag, _str, safe_text
+from tasks.publish.dictionary import HEADERS_ZH
 
 P = "2026-10"
 COUNTY_SHEETS = ["县域概览", "趋势", "分布", "改进方案与贡献", "达标差距", "本期变动", "异常值", "数据字典"]
@@ -878,3 +880,7 @@ def test_given_school_pages_are_used(tmp_path: Path) -> None:
     html = render_county_html(data, pages=pages)
     assert html.count('<section class="school"') == 2 and 'id="school-3708300010"' in html
     assert render_county_html(data).count('<section class="school"') == 12
+
+
+def _yes_no(x: bool | None) -> str:
+    return yes_no(x, missing="—")

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from tasks.county_report import (
+from tasks.publish.county_report import (
     CountyData,
     actions,
     fmt_cv,

@@ -10,14 +10,10 @@ import openpyxl
 
 from junheng import spec
 from junheng.contract import ReceivedFile
-from tasks.county_return import (
-    demo_county_return,
-    pick_county_return,
-    read_county_return,
-    write_county_return,
-    write_county_template,
-)
-from tasks.template import write_template
+from tasks.demo.county import demo_county_return
+from tasks.publish.county_template import write_county_return, write_county_template
+from tasks.publish.template import write_template
+from tasks.read.county_return import pick_county_return, read_county_return
 
 PERIOD = "2026-10"
 
@@ -67,7 +63,7 @@ def test_round_trip_of_the_demo_return(tmp_path: Path) -> None:
 
 def test_reader_sets_the_county_return_apart(tmp_path: Path) -> None:
     """The flow's reader opens each file once: the county return goes to county_files, not to the schools."""
-    from tasks.read import read_returns
+    from tasks.read.returns import read_returns
 
     county, school = _write(tmp_path), write_template(tmp_path / "school.xlsx")
     junk = tmp_path / "notes.xlsx"

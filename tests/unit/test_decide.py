@@ -7,7 +7,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from junheng.contract import Finding, ReceivedFile, ReturnBatch
-from tasks.decide import decide
+from tasks.validate.decide import decide
 
 
 def rf(fid: str, name: str, received: datetime) -> ReceivedFile:

@@ -12,7 +12,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from junheng import spec
-from tasks.demo_data import BROKEN_RULES, make_demo_county, make_demo_returns
+from tasks.demo.returns import BROKEN_RULES, make_demo_county, make_demo_returns
 
 
 def _read(path: Path) -> dict[str, Any]:

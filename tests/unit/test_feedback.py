@@ -14,12 +14,12 @@ from openpyxl import load_workbook
 
 from junheng.contract import Finding, ReceivedFile, ReturnBatch
 from junheng.settings import Settings
-from tasks.decide import decide
-from tasks.feedback import ISSUES_SHEET, write_feedback
-from tasks.ingest import archive
-from tasks.load import check_policy_run, load_run
-from tasks.read import read_returns
-from tasks.validate import validate
+from tasks.ingest.archive import archive
+from tasks.model.load import check_policy_run, load_run
+from tasks.publish.feedback import ISSUES_SHEET, write_feedback
+from tasks.read.returns import read_returns
+from tasks.validate.decide import decide
+from tasks.validate.gx import validate
 from tests.fixtures import messy
 
 PERIOD = messy.PERIOD

@@ -13,8 +13,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.chart import BarChart, Reference
 from python_calamine import CalamineWorkbook
 
-from tasks.demo_data import make_demo_returns
-from tasks.feedback import (
+from tasks.demo.returns import make_demo_returns
+from tasks.publish.feedback import (
     ISSUE_HEADERS,
     ISSUES_SHEET,
     _fast_issues_copy,
@@ -24,7 +24,7 @@ from tasks.feedback import (
     _save,
     school_feedback,
 )
-from tasks.template import write_return
+from tasks.publish.template import write_return
 from tests.fixtures import messy
 
 EDITED = {"[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/workbook.xml", "xl/styles.xml"}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from junheng.policy import rules_in_force
-from tasks.indicators_g import (
+from tasks.model.indicators_g import (
     fitness_county,
     g3_school,
     g4_school,

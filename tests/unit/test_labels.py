@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from junheng import spec
-from tasks.labels import (
+from tasks.read.labels import (
     LabelIndex,
     load_synonyms,
     match_label,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.numbers import (
+from tasks.read.numbers import (
     NumberError,
     ValueFormatError,
     is_excel_error,

@@ -14,15 +14,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 
 from junheng.errors import ConfigError, JunhengError
-from tasks import charts
-from tasks.publish import (
+from tasks.publish import charts
+from tasks.publish.cells import safe_text
+from tasks.publish.period_report import (
     FILL_BELOW,
     FILL_FLOOR,
     SHEET_NAMES,
     build_report,
     findings_by_rule,
     publish_reports,
-    safe_text,
     summary_markdown,
 )
 

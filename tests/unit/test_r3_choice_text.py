@@ -6,8 +6,8 @@ import pytest
 
 from junheng.errors import ConfigError
 from junheng.settings import PolicyChoices, load_settings
-from tasks.publish import describe_choices
-from tasks.summary import choices_text
+from tasks.publish.period_report import describe_choices
+from tasks.publish.summary import choices_text
 
 
 def test_default_is_music_and_art_and_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,10 +15,10 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Border, Side
 
-import tasks.read as read_mod
+import tasks.read.returns as read_mod
 from junheng import spec
 from junheng.contract import Finding, ReceivedFile, ReturnBatch
-from tasks.read import read_returns
+from tasks.read.returns import read_returns
 
 Grid = list[list[Any]]
 

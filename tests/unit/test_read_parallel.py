@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tasks.read as read_mod
+import tasks.read.returns as read_mod
 from junheng.contract import ReceivedFile
-from tasks.demo_data import make_demo_county
+from tasks.demo.returns import make_demo_county
 
 
 def _received(path: Path) -> ReceivedFile:

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import tasks.read as read_mod
+import tasks.read.returns as read_mod
 from junheng.contract import ReceivedFile, ReturnBatch
-from tasks.read import MAX_UNPACKED_BYTES, read_returns
-from tasks.template import return_bytes
+from tasks.publish.template import return_bytes
+from tasks.read.returns import MAX_UNPACKED_BYTES, read_returns
 from tests.fixtures import messy
 
 PER_FILE_SECONDS = 2.0  # generous for a 2-core CI machine; a clean return reads in milliseconds

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from junheng.errors import ConfigError, DataError, FileRejected, TransientIOError
-from tasks.ingest import archive_inbox_task
-from tasks.load import check_policy_task, load_run_task
-from tasks.retry import io_retries, is_io_error, retry_on_io
+from junheng.retry import io_retries, is_io_error, retry_on_io
+from tasks.ingest.prefect_tasks import archive_inbox_task
+from tasks.model.prefect_tasks import check_policy_task, load_run_task
 
 
 def op_error() -> sa.exc.OperationalError:

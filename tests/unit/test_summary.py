@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tasks.summary import summary_lines
+from tasks.publish.summary import summary_lines
 
 
 def test_summary_lines_state_counts_failures_and_choices() -> None:

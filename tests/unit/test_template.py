@@ -14,8 +14,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from junheng import spec
-from tasks import template
-from tasks.template import return_bytes, write_return, write_template
+from tasks.publish import template
+from tasks.publish.template import return_bytes, write_return, write_template
 
 
 def _rows(path: Path, sheet: str) -> list[list[Any]]:

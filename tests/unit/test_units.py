@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from junheng.settings import PolicyChoices
-from tasks.units import build_units, shared_shares
+from tasks.model.units import build_units, shared_shares
 
 
 def test_nine_year_school_shares() -> None:
@@ -176,6 +176,7 @@ def test_r3_teachers_missing_when_a_base_count_is_missing() -> None:
 
 
 def test_column_absent_marker_matches_the_reader() -> None:
-    from tasks import read, units
+    from tasks.model import units
+    from tasks.read import returns as read
 
     assert units.COLUMN_ABSENT == read.COLUMN_ABSENT

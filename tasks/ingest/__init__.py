@@ -1,0 +1,1 @@
+"""Ingest: discover and archive received files, check the output folder, the school roster."""

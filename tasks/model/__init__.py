@@ -1,0 +1,1 @@
+"""Model: load accepted returns, build school units, run the SQL models, scorecard and analytics."""

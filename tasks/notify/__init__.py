@@ -1,0 +1,1 @@
+"""Notify: alerts derived from the marts, de-duplicated, sent through an outbox."""

@@ -1,0 +1,1 @@
+"""Publish: what people read (workbooks, HTML, Parquet, feedback, templates, summary)."""
