@@ -22,8 +22,7 @@ from tasks.model.analytics import RESOURCE_UNITS, county_totals
 from tasks.publish.cells import as_flag as _flag
 from tasks.publish.cells import as_text as _str
 from tasks.publish.cells import num as _num
-from tasks.publish.cells import safe_text
-from tasks.publish.cells import yes_no
+from tasks.publish.cells import safe_text, yes_no
 from tasks.publish.county_report import (
     BOLD,
     FILL_BELOW,
