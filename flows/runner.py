@@ -7,8 +7,8 @@ from typing import Any, TypeVar, cast
 
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
-from tasks.read.parallel import DASK_ADDRESS_ENV
 
+DASK_ADDRESS_ENV = "JUNHENG_DASK_ADDRESS"
 T = TypeVar("T")
 
 
