@@ -9,13 +9,12 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from junheng.settings import DEFAULT_COUNTY_CODE, Settings
 from tasks.publish.period_report import publish_reports, summary_markdown
+from tasks.publish.summary import choices_text
 
 
 def publish(
     period: str, marts: dict[str, pd.DataFrame], out_dir: Path, settings: Settings, summary: dict[str, object]
 ) -> dict[str, Path]:
-    from tasks.publish.summary import choices_text
-
     return publish_reports(
         period, marts, out_dir, county=settings.county, choices=choices_text(settings), summary=summary
     )

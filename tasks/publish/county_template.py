@@ -2,22 +2,60 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet.datavalidation import DataValidation
+import xlsxwriter
 
 from junheng import spec
+from tasks.publish.files import write_atomic
+from tasks.publish.xlsx import WORKBOOK_OPTIONS, write_literal
 from tasks.read.county_return import FIRST_ROW, VERSION_LINE
 
-_BOLD = Font(bold=True)
-_NOTE = Font(color="FF666666", size=9)
-_FILL = PatternFill("solid", fgColor="FFDDEBF7")
-_THIN = Side(style="thin", color="FF999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_BORDER = {"border": 1, "border_color": "#999999"}
+_WIDTHS = (58, 16, 10, 12, 24, 44)
+
+
+def county_return_bytes(ret: Mapping[str, Any] | None = None) -> bytes:
+    """The .xlsx bytes of the county template, filled with ``ret`` when given (see write_county_return)."""
+    ret = dict(ret or {})
+    reviews: Mapping[str, Mapping[str, Any]] = ret.pop("reviews", {}) or {}
+    unknown = sorted(set(ret) - set(spec.COUNTY.codes)) + sorted(set(reviews) - set(spec.COUNTY.codes))
+    if unknown:
+        raise KeyError(f"县级指标中没有这些代码：{unknown}")
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, WORKBOOK_OPTIONS)
+    wrap = {"text_wrap": True, "valign": "top"}
+    label = wb.add_format({"bold": True, **wrap, **_BORDER})
+    cell = wb.add_format({**wrap, **_BORDER})
+    day = wb.add_format({**wrap, **_BORDER, "num_format": "yyyy-mm-dd"})
+    note = wb.add_format({"font_color": "#666666", "font_size": 9, **wrap})
+    ws = wb.add_worksheet(spec.COUNTY_SHEET)
+    ws.merge_range(0, 0, 0, 5, spec.COUNTY_TITLE, wb.add_format({"bold": True, "font_size": 14}))
+    ws.write_string(1, 0, VERSION_LINE)
+    header = wb.add_format({"bold": True, "bg_color": "#DDEBF7", **_BORDER})
+    for j, text in enumerate(spec.COUNTY_HEADER):
+        ws.write_string(2, j, text, header)
+    yes_no = {"validate": "list", "source": ["是", "否"], "ignore_blank": True}
+    levels = {"validate": "list", "source": list(spec.Q9_LEVELS), "ignore_blank": True}
+    for i, f in enumerate(spec.COUNTY.fields):
+        r = FIRST_ROW - 1 + i
+        ws.write_string(r, 0, f.label, label)
+        write_literal(ws, r, 1, ret.get(f.code), cell, day)
+        if f.kind == "yesno":
+            ws.data_validation(r, 1, r, 1, yes_no)
+        elif f.code.startswith("q9_level_"):
+            ws.data_validation(r, 1, r, 1, levels)
+        rev = reviews.get(f.code, {})
+        for j, key in enumerate(("reviewer", "reviewed_on", "note"), start=2):
+            write_literal(ws, r, j, rev.get(key), cell, day)
+        ws.write_string(r, 5, ("必填；" if f.required else "") + (f.note or ""), note)
+    for j, width in enumerate(_WIDTHS):
+        ws.set_column(j, j, width)
+    wb.close()
+    return buf.getvalue()
 
 
 def write_county_return(path: Path, ret: Mapping[str, Any] | None = None) -> Path:
@@ -26,54 +64,8 @@ def write_county_return(path: Path, ret: Mapping[str, Any] | None = None) -> Pat
     ``ret``: {code: value} for 县级指标 fields (spec.COUNTY codes), and optionally ``reviews``:
     {code: {"reviewer": ..., "reviewed_on": date, "note": ...}} for evidence items.
     """
-    ret = dict(ret or {})
-    reviews: Mapping[str, Mapping[str, Any]] = ret.pop("reviews", {}) or {}
-    unknown = sorted(set(ret) - set(spec.COUNTY.codes)) + sorted(set(reviews) - set(spec.COUNTY.codes))
-    if unknown:
-        raise KeyError(f"县级指标中没有这些代码：{unknown}")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = spec.COUNTY_SHEET
-    ws["A1"] = spec.COUNTY_TITLE
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells("A1:F1")
-    ws["A2"] = VERSION_LINE
-    for j, text in enumerate(spec.COUNTY_HEADER, start=1):
-        c = ws.cell(3, j, text)
-        c.font, c.fill, c.border = _BOLD, _FILL, _BORDER
-    yes_no = DataValidation(type="list", formula1='"是,否"', allow_blank=True)
-    levels = DataValidation(type="list", formula1=f'"{",".join(spec.Q9_LEVELS)}"', allow_blank=True)
-    ws.add_data_validation(yes_no)
-    ws.add_data_validation(levels)
-    for i, f in enumerate(spec.COUNTY.fields):
-        r = FIRST_ROW + i
-        ws.cell(r, 1, f.label).font = _BOLD
-        v = ret.get(f.code)
-        ws.cell(r, 2, v)
-        if f.kind == "yesno":
-            yes_no.add(f"B{r}")
-        elif f.code.startswith("q9_level_"):
-            levels.add(f"B{r}")
-        rev = reviews.get(f.code, {})
-        for j, key in enumerate(("reviewer", "reviewed_on", "note"), start=3):
-            if rev.get(key) is not None:
-                ws.cell(r, j, rev[key])
-        ws.cell(r, 6, ("必填；" if f.required else "") + (f.note or "")).font = _NOTE
-        for j in range(1, 6):
-            ws.cell(r, j).border = _BORDER
-    for letter, width in zip("ABCDEF", (58, 16, 10, 12, 24, 44), strict=True):
-        ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=FIRST_ROW):
-        for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return write_atomic(Path(path), county_return_bytes(ret))
 
 
 def write_county_template(path: Path) -> Path:
     return write_county_return(path, None)
-
-
-# ------------------------------------------------------------------------------- reading

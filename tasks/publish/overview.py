@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
-from typing import Any
-
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
+from xlsxwriter.worksheet import Worksheet
 
 from junheng.policy import code_order
 from tasks.model.scorecard import STATUSES
 from tasks.publish.cells import safe_text
+from tasks.publish.xlsx import Formats, Styled, write_table
 
 STATUS_ZH = {"met": "达标", "unmet": "未达标", "not_reported": "未报告", "evidence_pending": "待审核"}
 
@@ -126,67 +124,31 @@ def policies_text(card: pd.DataFrame) -> str:
     return "、".join(names) or "无"
 
 
-def write_overview_sheet(ws: Any, card: pd.DataFrame) -> None:
+def write_overview_sheet(ws: Worksheet, fmts: Formats, card: pd.DataFrame) -> None:
     """The 评估总览 sheet: verdict, counts per part, then every line of the scorecard."""
-    bold = Font(bold=True)
     ok, text, reasons = verdict(card)
-    ws["A1"] = "评估结论"
-    ws["A1"].font = bold
-    ws["B1"] = text
-    ws["B1"].font = Font(bold=True, color={True: "FF2E7D32", False: "FFC62828", None: "FF666666"}[ok])
-    r = 3
-    for j, h in enumerate(["评估内容", "达标", "未达标", "未报告", "待审核"], start=1):
-        ws.cell(r, j, h).font = bold
+    bold = fmts(bold=True)
+    ws.write_string(0, 0, "评估结论", bold)
+    ws.write_string(0, 1, text, fmts(bold=True, font_color={True: "#2E7D32", False: "#C62828", None: "#666666"}[ok]))
+    if reasons:
+        ws.write_string(1, 1, safe_text("；".join(reasons[:12]) + ("……" if len(reasons) > 12 else "")))
+    r = 2
+    for j, h in enumerate(["评估内容", "达标", "未达标", "未报告", "待审核"]):
+        ws.write_string(r, j, h, bold)
     for counts in part_counts(card):
         r += 1
-        for j, n in enumerate(counts, start=1):
-            ws.cell(r, j, n)
+        ws.write_string(r, 0, str(counts[0]))
+        for j, n in enumerate(counts[1:], start=1):
+            ws.write_number(r, j, float(n))  # type: ignore[arg-type]
     r += 1
-    ws.cell(r, 1, "政策文件").font = bold
-    ws.cell(r, 2, safe_text(policies_text(card)))
+    ws.write_string(r, 0, "政策文件", bold)
+    ws.write_string(r, 1, safe_text(policies_text(card)))
     r += 2
-    first = r
-    fills = {"未达标": "FFFFC7CE", "未报告": "FFEDEDED", "待审核": "FFFFF2CC"}
-    for j, h in enumerate(OVERVIEW_HEADERS, start=1):
-        c = ws.cell(r, j, h)
-        c.font = bold
-        c.fill = PatternFill("solid", start_color="FFDDEBF7", end_color="FFDDEBF7")
-    for row in overview_rows(card):
-        r += 1
-        for j, v in enumerate(row, start=1):
-            ws.cell(r, j, safe_text(v))
-        if row[7] in fills:
-            ws.cell(r, 8).fill = PatternFill("solid", start_color=fills[row[7]], end_color=fills[row[7]])
-    ws.freeze_panes = ws.cell(first + 1, 1)
-    ws.auto_filter.ref = f"A{first}:J{max(r, first)}"
-    for letter, width in zip("ABCDEFGHIJ", (12, 10, 40, 6, 10, 12, 18, 8, 50, 16), strict=True):
-        ws.column_dimensions[letter].width = width
-    if reasons:
-        ws["B2"] = "；".join(reasons[:12]) + ("……" if len(reasons) > 12 else "")
-
-
-def overview_html(card: pd.DataFrame) -> str:
-    """The overview section of the HTML report (escaped; empty without a scorecard)."""
-    if card.empty:
-        return ""
-    ok, text, _ = verdict(card)
-    cls = {True: "pass", False: "fail", None: "none"}[ok]
-    head = "".join(f"<th>{escape(h)}</th>" for h in ["评估内容", "达标", "未达标", "未报告", "待审核"])
-    counts = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in part_counts(card))
-    detail_head = "".join(f"<th>{escape(h)}</th>" for h in OVERVIEW_HEADERS[:9])
-    status_cls = {"达标": "pass", "未达标": "fail", "未报告": "none", "待审核": "none"}
-    detail = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="{status_cls.get(v, "")}">{escape(v)}</td>' if j == 7 else f"<td>{escape(v)}</td>"
-            for j, v in enumerate(row[:9])
-        )
-        + "</tr>"
+    fills = {"未达标": "#FFC7CE", "未报告": "#EDEDED", "待审核": "#FFF2CC"}
+    rows = [
+        [Styled(v, {"bg_color": fills[v]}) if j == 7 and v in fills else v for j, v in enumerate(row)]
         for row in overview_rows(card)
-    )
-    return (
-        f'<h2>评估总览</h2>\n<div class="verdict {cls}">{escape(text)}</div>\n'
-        f"<table><thead><tr>{head}</tr></thead><tbody>{counts}</tbody></table>\n"
-        f'<p class="note">政策文件：{escape(policies_text(card))}</p>\n'
-        f"<table><thead><tr>{detail_head}</tr></thead><tbody>{detail}</tbody></table>"
-    )
+    ]
+    write_table(ws, fmts, OVERVIEW_HEADERS, rows, top=r)
+    for j, width in enumerate((12, 10, 40, 6, 10, 12, 18, 8, 50, 16)):
+        ws.set_column(j, j, width)

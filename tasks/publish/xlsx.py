@@ -1,0 +1,126 @@
+"""What every workbook junheng writes with XlsxWriter shares: safe options, literal cells, print set-up."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from tasks.publish.cells import safe_text
+
+# Data never becomes a formula, a link or a number it was not given as.
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+def write_literal(ws: Worksheet, row: int, col: int, v: Any, fmt: Format | None, date_fmt: Format | None) -> None:
+    """Write a value as given: text stays text (never a formula), numbers numbers, dates dates, None blank."""
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"Excel 不能保存非有限数值：{v!r}")
+    if v is None:
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(v, str):
+        ws.write_string(row, col, v, fmt)
+    elif isinstance(v, bool):
+        ws.write_boolean(row, col, v, fmt)
+    elif isinstance(v, int | float):
+        ws.write_number(row, col, v, fmt)
+    elif isinstance(v, date):  # datetime included
+        ws.write_datetime(row, col, v, date_fmt)
+    else:
+        raise TypeError(f"不能写入单元格的值：{v!r}（{type(v).__name__}）")
+
+
+def display_width(text: str) -> int:
+    """Approximate width of text in Excel's character units: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+class Formats:
+    """Cell formats of one workbook, made once per distinct set of properties."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self._wb = wb
+        self._made: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def __call__(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._made:
+            self._made[key] = self._wb.add_format(dict(props))
+        return self._made[key]
+
+
+HEADER = {"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "vcenter", "border": 1}
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A cell value with its own format properties (fill, font colour, bold …) on top of the column's."""
+
+    value: object
+    style: Mapping[str, Any]
+
+
+def write_table(
+    ws: Worksheet,
+    fmts: Formats,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    top: int = 0,
+    num_formats: Mapping[int, str] | None = None,
+    wrap: Collection[int] = (),
+    freeze_col: int = 0,
+    max_width: int = 60,
+    autofilter: bool = True,
+) -> int:
+    """Header at row ``top`` and rows below it: text as literal safe text, numbers as numbers in the column's
+    number format, a frozen header, an autofilter and column widths. Returns the number of rows written."""
+    num_formats = num_formats or {}
+    for j, h in enumerate(headers):
+        ws.write_string(top, j, safe_text(h), fmts(**HEADER))
+    widths = [min(max_width, max(8, display_width(h) // 2 + 2)) for h in headers]
+    n = 0
+    for i, row in enumerate(rows, start=top + 1):
+        n += 1
+        for j, cell in enumerate(row):
+            style: Mapping[str, Any] = {}
+            v = cell
+            if isinstance(cell, Styled):
+                v, style = cell.value, cell.style
+            props: dict[str, Any] = dict(style)
+            if j in wrap:
+                props.update(text_wrap=True, valign="top")
+            if isinstance(v, str):
+                ws.write_string(i, j, safe_text(v), fmts(**props) if props else None)
+                shown = display_width(v)
+            elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                if j in num_formats:
+                    props["num_format"] = num_formats[j]
+                ws.write_number(i, j, v, fmts(**props) if props else None)
+                shown = len(f"{v:,.2f}")
+            else:
+                if props:
+                    ws.write_blank(i, j, None, fmts(**props))
+                shown = 0
+            widths[j] = min(max_width, max(widths[j], shown + 2))
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
+    ws.freeze_panes(top + 1, freeze_col)
+    if autofilter:
+        ws.autofilter(top, 0, top + n, len(headers) - 1)
+    # Wrapped header: enough 15-point lines for the longest header in its column width.
+    lines = max(math.ceil(display_width(h) / max(1, w - 1)) for h, w in zip(headers, widths, strict=True))
+    ws.set_row(top, 15 * max(1, lines) + 5)
+    return n
