@@ -632,3 +632,34 @@ fct_county_scorecard = Table(
     Column("computed_at", DateTime, nullable=False),
     schema="core",
 )
+
+# grain: one row per city (city_code), county and period — each county of a city plan against its
+# target year (issue 15). Filled per (city, period) slice by tasks.model.progress from the county marts.
+fct_county_progress = Table(
+    "fct_county_progress",
+    metadata,
+    Column("city_code", String(6), nullable=False),
+    Column("city_name", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("period", String(7), nullable=False),
+    _county_code(),
+    Column("county_name", Text, nullable=False),
+    Column("target_year", Integer, nullable=False),
+    Column("indicators_met", Integer),
+    Column("indicators_total", Integer),
+    Column("cv_met", Integer),
+    Column("cv_total", Integer, nullable=False),
+    Column("units_passing", Integer),
+    Column("units_judged", Integer),
+    Column("share_units_passing", Double),
+    Column("verdict", String(8)),  # 达到 | 未达到 | NULL (no data for the period)
+    Column("months_left", Integer, nullable=False),
+    Column("trend", Integer),
+    Column("trend_since", String(7)),
+    Column("status", String(8), nullable=False),  # 已达到 | 按期推进 | 滞后 | 本期未报送
+    Column("status_reason", Text, nullable=False),
+    Column("unmet_items", Text),
+    Column("computed_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("city_code", "county_code", "period"),
+    schema="core",
+)

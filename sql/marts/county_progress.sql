@@ -1,0 +1,25 @@
+-- grain: one row per city (city_code), county (county_code) and period
+-- Each county of a city plan against its target year; status rule: tasks/model/progress.py (LAGGING_RULE).
+SELECT city_code,
+       city_name,
+       plan,
+       period,
+       county_code,
+       county_name,
+       target_year,
+       indicators_met,
+       indicators_total,
+       cv_met,
+       cv_total,
+       units_passing,
+       units_judged,
+       share_units_passing,
+       verdict,
+       months_left,
+       trend,
+       trend_since,
+       status,
+       status_reason,
+       unmet_items,
+       computed_at
+FROM core.fct_county_progress
