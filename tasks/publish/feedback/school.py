@@ -1,0 +1,187 @@
+"""One school's feedback: its own workbook with every problem cell marked and commented, 问题清单 first.
+
+The feedback is an edit of the file the school sent (openpyxl load + save), so the school corrects the
+very workbook it filled in. A legacy .xls or an HTML table is rebuilt from its cells first; a file that
+cannot be opened at all gets a short sheet saying why and what to send instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import MergedCell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.worksheet import Worksheet
+
+from junheng import spec
+from tasks.publish.cells import as_text, safe_text
+from tasks.publish.feedback.issues import SEVERITY_ZH, add_issues_sheet
+from tasks.publish.files import write_atomic
+from tasks.read.labels import match_sheet_name
+from tasks.read.returns import load_sheets
+
+AUTHOR = "县教育局"
+FILLS = {
+    "error": PatternFill("solid", fgColor="FFFFC7CE"),
+    "violation": PatternFill("solid", fgColor="FFFFEB9C"),
+    "warning": PatternFill("solid", fgColor="FFFFEB9C"),
+}
+_A1_RE = re.compile(r"^([A-Z]{1,3})([1-9]\d{0,6})$")
+_BOLD = Font(bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+SEND_INSTEAD = (
+    f"请使用本县下发的 {spec.TEMPLATE_VERSION} 模板（Excel 文件，扩展名 .xlsx）填写，"
+    "在 Excel 或 WPS 中“另存为 Excel 工作簿(.xlsx)”，不要加密码、不要压缩、不要改扩展名，然后重新发送。"
+)
+
+
+def open_copy(path: Path) -> Workbook | None:
+    """The school's own workbook: as is when it is an .xlsx/.xlsm, else rebuilt from its cells (.xls, HTML)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PK\x03\x04":
+        try:
+            return load_workbook(path)
+        except Exception:  # noqa: S110 - openpyxl is stricter than calamine: fall back to the cells
+            pass
+    try:
+        sheets = load_sheets(str(path))
+    except Exception:
+        return None
+    wb = Workbook()
+    if wb.active is not None:
+        wb.remove(wb.active)
+    used: set[str] = set()
+    for raw in sheets:
+        ws = wb.create_sheet(_sheet_title(raw.name, used))
+        for r, row in enumerate(raw.rows, start=1):
+            for c, v in enumerate(row, start=1):
+                if v is None or v == "":
+                    continue
+                ws.cell(r, c).value = safe_text(v) if isinstance(v, str) else _plain(v)
+    return wb
+
+
+def _plain(v: object) -> Any:
+    if isinstance(v, bool | int | float) or hasattr(v, "isoformat"):
+        return v
+    return safe_text(str(v))
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "Sheet"
+    title, i = base, 1
+    while title in used:
+        i += 1
+        title = f"{base[:28]}_{i}"
+    used.add(title)
+    return title
+
+
+def target_sheet(wb: Workbook, sheet: str) -> Worksheet | None:
+    """The workbook's tab for a sheet named by a finding (the school may have renamed 教师 to 教师情况)."""
+    if sheet in wb.sheetnames:
+        ws = wb[sheet]
+        return ws if isinstance(ws, Worksheet) else None
+    for name in wb.sheetnames:
+        if match_sheet_name(name) == sheet and isinstance(wb[name], Worksheet):
+            return wb[name]
+    return None
+
+
+def comment_text(rows: list[dict[str, Any]]) -> str:
+    parts = []
+    for f in rows:
+        found = as_text(f["value"])
+        parts.append(
+            f"【{SEVERITY_ZH.get(as_text(f['severity']), '')}】{as_text(f['rule'])}\n"
+            + (f"发现：{found}\n" if found else "")
+            + f"问题及修改：{as_text(f['message'])}"
+        )
+    return safe_text("\n\n".join(parts)[:30000])
+
+
+def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
+    """Fill and comment every located cell (worst severity's colour); returns how many were marked."""
+    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in findings.to_dict("records"):
+        cell = as_text(f["cell"])
+        if _A1_RE.match(cell) and as_text(f["sheet"]):
+            by_cell[(as_text(f["sheet"]), cell)].append(f)
+    marked = 0
+    for (sheet, ref), rows in by_cell.items():
+        ws = target_sheet(wb, sheet)
+        if ws is None:
+            continue
+        c = ws[ref]
+        if isinstance(c, MergedCell):  # a comment belongs to the merged area's first cell
+            for rng in ws.merged_cells.ranges:
+                if ref in rng:
+                    c = ws.cell(rng.min_row, rng.min_col)
+                    break
+        severities = [as_text(f["severity"]) for f in rows]
+        worst = next((s for s in ("error", "violation", "warning") if s in severities), None)
+        if worst is not None:
+            c.fill = FILLS[worst]
+        comment = Comment(comment_text(rows), AUTHOR)
+        comment.width, comment.height = 380, 180
+        c.comment = comment
+        marked += 1
+    return marked
+
+
+def save(wb: Workbook, path: Path) -> Path:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return write_atomic(path, buf.getvalue())
+
+
+def cannot_open(path: Path, file_name: str, findings: pd.DataFrame) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "反馈"
+    ws["A1"] = safe_text(f"文件「{file_name}」无法打开，本次报送未被受理")
+    ws["A1"].font = Font(bold=True, size=13)
+    reasons = [safe_text(as_text(m)) for m in findings["message"]] or ["文件无法读取。"]
+    ws["A3"], ws["A3"].font = "原因：", _BOLD
+    for i, r in enumerate(reasons, start=4):
+        ws.cell(i, 1, r).alignment = _WRAP
+    n = 4 + len(reasons) + 1
+    ws.cell(n, 1, "请这样重新发送：").font = _BOLD
+    ws.cell(n + 1, 1, SEND_INSTEAD).alignment = _WRAP
+    ws.column_dimensions["A"].width = 110
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    return save(wb, path)
+
+
+def school_feedback(
+    archive_path: Path, file_name: str, status: str, findings: pd.DataFrame, out: Path, header: str = ""
+) -> Path:
+    """Write ``out``: the school's workbook marked up with its findings and 问题清单 first, or a short
+    sheet saying why the file could not be opened and what to send instead. ``header`` is printed on top
+    of every page of the list (school and period)."""
+    if any(as_text(r).startswith("file.") for r in findings["rule"].tolist()) or not archive_path.is_file():
+        return cannot_open(out, file_name, findings)
+    wb = open_copy(archive_path)
+    if wb is None:
+        return cannot_open(out, file_name, findings)
+    header = header or file_name
+    try:
+        mark_cells(wb, findings)
+        add_issues_sheet(wb, file_name, status, findings, header)
+        return save(wb, out)
+    except Exception:  # one odd workbook must not stop the feedback of the others: the list alone
+        wb = Workbook()
+        add_issues_sheet(wb, file_name, status, findings, header)
+        del wb[wb.sheetnames[1]]
+        return save(wb, out)
