@@ -39,7 +39,8 @@ def rerun_returns(
     month) for one county (``county_code``, as in the monthly flow; its inboxes are
     ``<data_dir>/inbox/<county_code>/<period>`` when a code is set). A period without an inbox folder
     is skipped unless only failed files are reread (they come from the archive). One failed period
-    does not stop the others; the run fails at the end if any did."""
+    does not stop the others; the run fails at the end if any did. A period that completed without a
+    single valid return is ``no_valid_returns``."""
     settings = load_settings(
         warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None, county_code=county_code
     )
@@ -63,7 +64,10 @@ def rerun_returns(
             return_state=True,
         )
         outcome[period] = state.type.value.lower()
-    failed = [p for p, s in outcome.items() if s not in ("completed", "skipped")]
+        result = state.result(raise_on_failure=False) if state.is_completed() else None
+        if isinstance(result, dict) and result.get("no_valid_returns"):
+            outcome[period] = "no_valid_returns"  # completed, but nothing to judge (the CLI exits 4)
+    failed = [p for p, s in outcome.items() if s not in ("completed", "skipped", "no_valid_returns")]
     if failed:
         raise RuntimeError(f"以下报表期运行失败：{'、'.join(failed)}（其余已完成）；查看日志后对这些期重新运行")
     return outcome

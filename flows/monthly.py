@@ -69,8 +69,13 @@ def monthly_returns(
     alerts = alerts_task(url, period, run_id, county_code=cc)
     marts = fetch_marts_task(url, period, county_code=cc)
     summary = build_summary(period, loaded, marts, n_violations, settings, alerts)
+    # No school return of the period loaded (empty or wrong inbox, every file rejected): nothing to judge.
+    # The period report says 无有效报表 instead of a verdict, 报送情况 and feedback still tell the schools
+    # why their files were rejected, and the county analysis (trends, gaps, plan) is not written.
+    summary["no_valid_returns"] = not summary["files_loaded"]
     reports = publish_task(period, as_is(marts), out, settings, summary)
-    reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan
+    if not summary["no_valid_returns"]:
+        reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan
     feedback = feedback_task(url, period, out, settings.data_dir, county_code=cc)  # quarantine, feedback, 报送情况
     reports_out = {**{k: str(v) for k, v in reports.items()}, "feedback": str(feedback["overview"])}
     return {**summary, **county, "reports": reports_out, "run_id": run_id, "warehouse_url": url}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -335,16 +336,66 @@ _SECTION_ZH = {"primary": "小学", "junior": "初中", "all": "全部"}
 _KIND_ZH = {"computed": "计算", "reported": "县级填报", "evidence": "佐证审核", "veto": "否决项"}
 
 
+# What a rule measures, in the words of the 办法 (policy show and any other listing for people).
+_MEASURE_ZH = {
+    "value": "指标值",
+    "cv": "校际差异系数",
+    "count": "达标项数",
+    "ratio": "比值",
+    "rate": "比例",
+    "rooms": "每间专用教室对应班数",
+    "area": "每间专用教室面积",
+    "level": "等级",
+    "change": "变化",
+    "flag": "是否存在",
+    "review": "审核认定",
+}
+_SCOPE_ZH = {"school_unit": "每校（分学段）", "school": "每校", "class": "每班", "county": "全县"}
+_CONFIDENCE_ZH = {
+    "confirmed": "已核对官方原文",
+    "corroborated": "未见官方原文，多个来源一致",
+    "likely": "仅一个来源，待核对官方原文",
+    "unconfirmed": "来源不足，使用前请核对",
+}
+# Rules with no indicator code of the 办法 (the school rule's two parts) are shown by their name only.
+_INDICATOR_CODE = re.compile(r"[RGQSVL][0-9]{1,2}")
+
+
+def _standard(r: Rule) -> str:
+    """The threshold as a person reads it: "校际差异系数 ≤ 0.5", "不得存在", "须审核认定为“是”"."""
+    if r.measure == "flag":
+        return "不得存在（存在即一票否决）" if r.kind == "veto" else "不得存在"
+    if r.measure == "review":
+        return "须经审核认定为“是”"
+    if r.unit in ("差异系数", "校际差异率"):  # the unit names the quantity itself
+        name = "校际差异系数" if r.unit == "差异系数" else r.unit
+        return f"{_SCOPE_ZH[r.scope]}{name} {_CMP[r.comparator]} {r.value:g}"
+    unit = "" if r.unit == "比例" else f" {r.unit}"
+    return f"{_SCOPE_ZH[r.scope]}{_MEASURE_ZH[r.measure]} {_CMP[r.comparator]} {r.value:g}{unit}"
+
+
+def policy_title(policy: str, source: str = "") -> str:
+    """A policy file's title for people: its source document (the file's name only when it has none)."""
+    return source or policy
+
+
+def overlay_titles() -> tuple[str, ...]:
+    """The selected local policies by their documents' titles."""
+    by_name = {d.policy: d for d in load_policies() if d.overlay}
+    return tuple(policy_title(n, by_name[n].source if n in by_name else "") for n in selected_overlays())
+
+
 def describe(r: Rule) -> str:
-    """One line for `junheng policy show`: code, what, threshold, source and validity."""
+    """One line for `junheng policy show`: indicator, part, how judged, section, standard, source, validity."""
+    code = r.code if _INDICATOR_CODE.fullmatch(r.code) else "校级"
     what = r.name_zh or r.code
     if r.item:
         what += f"（{r.item}）"
-    valid = f"{r.valid_from}–{r.valid_to or ''}"
-    conf = f" [{r.confidence}]" if r.confidence else ""
-    layer = f"地方:{r.policy}" if r.overlay else r.policy
-    types = f" {'/'.join(r.school_types)}" if r.school_types else ""
+    types = f"（{'、'.join(r.school_types)}）" if r.school_types else ""
+    valid = f"{r.valid_from} 起" + (f"至 {r.valid_to} 前" if r.valid_to else "")
+    layer = "地方政策 " if r.overlay else ""
+    conf = f"；{_CONFIDENCE_ZH[r.confidence]}" if r.confidence else ""
     return (
-        f"{r.code:<9} {r.part or '':<6} {_KIND_ZH[r.kind]:<5} {_SECTION_ZH[r.section]:<3}{types} {what}："
-        f"{r.measure} {_CMP[r.comparator]} {r.value:g} {r.unit}  [{layer} {valid}]{conf}"
+        f"{code:<5} {r.part or '':<6} {_KIND_ZH[r.kind]:<5} {_SECTION_ZH[r.section]:<3}{types} {what}："
+        f"{_standard(r)}  [依据：{layer}{policy_title(r.policy, r.source)}，{valid}{conf}]"
     )

@@ -66,3 +66,43 @@ def test_run_fails_nonzero_when_the_inbox_is_missing(tmp_path: Path) -> None:
     res = cli("run", "--period", "2026-09", "--inbox", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "d"))
     assert res.returncode == 2
     assert "收件目录不存在" in res.stderr
+
+
+def _run(inbox: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return cli(
+        "run",
+        "--period",
+        "2026-09",
+        "--inbox",
+        str(inbox),
+        "--data-dir",
+        str(tmp_path / "data"),
+        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+    )
+
+
+def test_an_empty_inbox_exits_4_without_a_verdict(tmp_path: Path) -> None:
+    """A wrong or empty folder must not produce an official-looking 未达到 (issue 12 item 5)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    res = _run(inbox, tmp_path)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "本期无有效报表（没有收到任何报表文件）" in res.stderr
+    assert str(inbox) in res.stderr and "--inbox" in res.stderr
+    assert "未达到" not in res.stdout + res.stderr and "结论" not in res.stdout
+    reports = tmp_path / "data" / "reports" / "2026-09"
+    assert not (reports / "junheng-county-2026-09.xlsx").exists()  # no county analysis of nothing
+
+
+def test_an_inbox_of_rejected_files_only_exits_4_and_points_to_the_feedback(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "说明.txt").write_text("这不是报表", encoding="utf-8")
+    (inbox / "3708300001_甲小学.xlsx").write_bytes(b"not a workbook")
+    res = _run(inbox, tmp_path)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "收到报表 2 份，退回 2 份" in res.stdout
+    assert "本期无有效报表（收到的 2 份文件都被退回）" in res.stderr
+    overview = tmp_path / "data" / "reports" / "2026-09" / "报送情况-2026-09.xlsx"
+    assert overview.exists() and str(overview) in res.stderr  # the schools are still told why
+    assert "未达到" not in res.stdout + res.stderr

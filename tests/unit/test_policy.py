@@ -207,7 +207,12 @@ def test_cli_policy_show_prints_the_rules_in_force(capsys: pytest.CaptureFixture
     assert main(["policy", "show", "--period", "2026-10"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0] == "2026-10 生效的规则 69 条（地方政策：无）："
-    assert "G7        政府保障程度 县级填报  全部  特殊教育学校生均公用经费：value ≥ 6000 元/生" in out
+    assert "G7    政府保障程度 县级填报  全部  特殊教育学校生均公用经费：全县指标值 ≥ 6000 元/生" in out
+    assert "R1    资源配置   计算    小学  每百名学生拥有高于规定学历教师数：全县校际差异系数 ≤ 0.5" in out
+    # people's words: no measure ids, policy file names or confidence tokens (issue 12)
+    for token in ("value", "cv", "national-2017", "corroborated", "likely", "R_MIN_MET", "R_FLOOR"):
+        assert token not in out, token
+    assert "依据：教督〔2017〕6号《县域义务教育优质均衡发展督导评估办法》，2017-04-01 起" in out
     assert main(["policy", "show", "--period", "2017-03"]) == 0
     assert capsys.readouterr().out.startswith("2017-03 生效的规则 0 条")
 

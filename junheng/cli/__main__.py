@@ -1,0 +1,5 @@
+"""`python -m junheng.cli`: the same as the `junheng` command."""
+
+from junheng.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,246 @@
+"""What each `junheng` command does: a thin layer over the flows and the template tools.
+
+The heavy modules (Prefect, pandas, the flows) are imported inside the commands that use them, so
+`junheng --help` and a mistyped option answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from junheng.cli.progress import show_progress
+from junheng.errors import ConfigError
+
+if TYPE_CHECKING:
+    from junheng.settings import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 2  # wrong arguments, settings or data: running again gives the same answer
+EXIT_IO = 3  # the warehouse or a file share could not be reached, after retries
+EXIT_NO_VALID_RETURNS = 4  # 本期无有效报表: nothing to judge, so no verdict
+
+REPORT_KINDS = ("xlsx", "html", "county_xlsx", "county_html", "feedback")
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """Settings from the environment and the command's --warehouse, --data-dir and --county-code."""
+    from junheng.settings import load_settings
+
+    return load_settings(
+        warehouse_url=args.warehouse,
+        data_dir=Path(args.data_dir) if args.data_dir else None,
+        county_code=args.county_code,
+    )
+
+
+def _prefect_env(data_dir: Path) -> None:
+    """Without a configured Prefect API, keep the ephemeral server's state beside the data."""
+    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
+        home = (data_dir / ".prefect").resolve()
+        home.mkdir(parents=True, exist_ok=True)  # Prefect creates only the last level
+        os.environ["PREFECT_HOME"] = str(home)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The ephemeral server's telemetry heartbeat only adds "database is locked" noise on SQLite.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ConfigError(
+            f"文件 {out} 已存在，没有覆盖（它可能是学校已填好的报表）",
+            "换一个文件名，或确认可以覆盖后加 --force 重新运行",
+        )
+    if args.county:
+        from tasks.publish.county_template import write_county_template
+
+        path = write_county_template(out)
+        print(f"已生成空白县级报表模板（县级指标）：{path}")
+        return EXIT_OK
+    from tasks.publish.template import write_template
+
+    path = write_template(out)
+    print(f"已生成空白报表模板：{path}")
+    return EXIT_OK
+
+
+def cmd_policy_show(args: argparse.Namespace) -> int:
+    from junheng.policy import describe, overlay_titles, rule_order, rules_in_force
+
+    settings_of(args)  # the common options are checked like on every other command
+    rules = rules_in_force(args.period)
+    overlays = "、".join(overlay_titles()) or "无"
+    print(f"{args.period} 生效的规则 {len(rules)} 条（地方政策：{overlays}）：")
+    for r in sorted(rules, key=rule_order):
+        print("  " + describe(r))
+    return EXIT_OK
+
+
+def cmd_recompute(args: argparse.Namespace) -> int:
+    import uuid
+
+    from tasks.model.recompute import recompute_period
+
+    settings = settings_of(args)
+    url = settings.resolved_warehouse_url()
+    out = recompute_period(
+        url, args.period, settings.choices.cv_method, str(uuid.uuid4()), county_code=settings.county_code
+    )
+    print(
+        f"已按现行政策文件重新评判 {args.period}：生效规则 {out['rules']} 条，"
+        f"评估总览 {out['scorecard_rows']} 行，未达标 {out['violations']} 条"
+    )
+    return EXIT_OK
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from tasks.demo.returns import make_demo_county
+
+    paths = make_demo_county(
+        Path(args.outdir),
+        schools=args.schools,
+        period=args.period,
+        seed=args.seed,
+        broken=args.broken,
+        drift=args.drift,
+        county_return=args.county_return,
+    )
+    print(f"已生成 {len(paths)} 份演示报表：{args.outdir}")
+    return EXIT_OK
+
+
+def _print_reports(result: dict[str, object]) -> None:
+    reports = result.get("reports")
+    if isinstance(reports, dict) and reports:
+        print("报告：")
+        for kind in REPORT_KINDS:
+            if kind in reports:
+                print(f"  {reports[kind]}")
+    print(f"数据仓库：{result['warehouse_url']}")
+
+
+def _finish(result: dict[str, object], inbox: str | None) -> int:
+    """The run's summary, its reports, and exit 4 with what to check when no return was valid."""
+    from tasks.publish.summary import summary_lines
+
+    if not result.get("no_valid_returns"):
+        for line in summary_lines(result):
+            print(line)
+        _print_reports(result)
+        return EXIT_OK
+    received, rejected = result.get("files_received", 0), result.get("files_rejected", 0)
+    print(f"{result.get('county', '')} {result.get('period', '')}：收到报表 {received} 份，退回 {rejected} 份")
+    _print_reports(result)
+    reports = result.get("reports")
+    overview = reports.get("feedback") if isinstance(reports, dict) else None
+    where = f"收件目录 {inbox} " if inbox else "本期的收件目录"
+    got = f"收到的 {received} 份文件都被退回" if received else "没有收到任何报表文件"
+    print(
+        f"错误：本期无有效报表（{got}），没有作出评判。"
+        f"处理办法：检查{where}是否正确（--inbox 和 --period 是否对应同一个报表期），"
+        "报表是否用本县下发的 JH-2026.1 模板填写并保存为 .xlsx；"
+        + (f"被退回文件的原因见 {overview}；" if received and overview else "")
+        + "改正后重新运行",
+        file=sys.stderr,
+    )
+    return EXIT_NO_VALID_RETURNS
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    if not Path(args.inbox).is_dir():
+        raise ConfigError(f"收件目录不存在：{args.inbox}", "检查 --inbox 路径；本期收到的报表应放在这个目录里")
+    _prefect_env(settings.data_dir)
+    show_progress()
+    from flows.monthly import monthly_returns
+
+    result = monthly_returns(
+        period=args.period,
+        inbox=str(args.inbox),
+        warehouse_url=args.warehouse,
+        data_dir=args.data_dir,
+        out_dir=args.out,
+        county_code=settings.county_code,
+    )
+    return _finish(result, str(args.inbox))
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    _prefect_env(settings.data_dir)
+    show_progress()
+    from flows.monthly import monthly_returns
+
+    reread: Literal["new", "failed", "all"] = "failed" if args.only_failed else "all" if args.all else "new"
+    how = {"failed": "只重读被退回的文件", "all": "重读全部文件", "new": "只读新文件"}[reread]
+    print(f"重新运行 {args.period}（{how}）")
+    result = monthly_returns(
+        period=args.period,
+        inbox=args.inbox,
+        warehouse_url=args.warehouse,
+        data_dir=args.data_dir,
+        out_dir=args.out,
+        reread=reread,
+        county_code=settings.county_code,
+    )
+    return _finish(result, args.inbox or str(settings.inbox_dir(args.period)))
+
+
+BACKFILL_STATES = {
+    "completed": "完成",
+    "skipped": "跳过（没有收件目录）",
+    "no_valid_returns": "无有效报表（没有收到报表或全部退回），未作评判",
+}
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    _prefect_env(settings.data_dir)
+    show_progress()
+    from flows.backfill import rerun_returns
+
+    outcome = rerun_returns(
+        period_from=args.period_from,
+        period_to=args.period_to,
+        reread="failed" if args.only_failed else "new",
+        warehouse_url=args.warehouse,
+        data_dir=args.data_dir,
+        out_dir=args.out,
+        county_code=settings.county_code,
+    )
+    for period, state in outcome.items():
+        print(f"{period}：{BACKFILL_STATES.get(state, state)}")
+    if "no_valid_returns" in outcome.values():
+        print("错误：有报表期无有效报表，见上；检查这些期的收件目录后重新运行", file=sys.stderr)
+        return EXIT_NO_VALID_RETURNS
+    return EXIT_OK
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from tasks.ingest.roster import import_roster
+
+    settings = settings_of(args)
+    n = import_roster(settings.resolved_warehouse_url(), Path(args.file), county_code=settings.county_code)
+    print(f"已导入学校名册：{n} 所学校（{args.file}）")
+    return EXIT_OK
+
+
+def cmd_warehouse_init(args: argparse.Namespace) -> int:
+    from warehouse.engine import connected, init_warehouse
+    from warehouse.roles import create_analyst_role
+
+    url = settings_of(args).resolved_warehouse_url()
+    with connected(url) as engine:
+        if args.analyst_role:
+            create_analyst_role(engine, args.analyst_role)
+        else:
+            init_warehouse(engine)
+    print(f"数据仓库已初始化：{engine.url.render_as_string(hide_password=True)}")
+    if args.analyst_role:
+        print(f"只读分析员角色「{args.analyst_role}」：可读 mart 下全部视图（含以后新建的），不能写入任何表")
+    return EXIT_OK
