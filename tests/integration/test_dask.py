@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import flows.runner as runner
+import tasks.read.prefect_tasks as read_tasks
 from tasks.demo.returns import make_demo_county
 from warehouse.engine import MART_VIEWS, make_engine, query_frame
 
@@ -68,7 +69,7 @@ def test_dask_runner_gives_the_same_warehouse(
 
     inbox = tmp_path / "inbox"
     n_files = len(make_demo_county(inbox, schools=30, period=PERIOD, seed=11, broken=True))
-    monkeypatch.setattr(runner, "CHUNK_FILES", 8)  # 32 files → 4 parsing tasks
+    monkeypatch.setattr(read_tasks, "CHUNK_FILES", 8)  # 32 files → 4 parsing tasks
 
     default_url = _run(monthly_returns, inbox, tmp_path / "default")
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
