@@ -19,8 +19,10 @@ class DataError(JunhengError):
 class FileRejected(DataError):
     """A received file cannot be read as a return at all (not a workbook, encrypted, ...)."""
 
-    def __init__(self, reason: str, fix: str, rule: str = "file.unreadable") -> None:
+    def __init__(self, reason: str, fix: str, rule: str = "file.unreadable", sheet: str = "", cell: str = "") -> None:
         self.rule = rule
+        self.sheet = sheet  # where in the file, when the cause has a place (a sheet, a cell)
+        self.cell = cell
         super().__init__(reason, fix)
 
 

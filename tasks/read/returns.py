@@ -22,6 +22,7 @@ from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 from junheng import spec
 from junheng.contract import Finding, ReceivedFile, ReturnBatch, Severity
 from junheng.errors import FileRejected
+from tasks.read.extent import check_extents
 from tasks.read.labels import LabelMatch, index_for, match_sheet_name, normalise_label, unit_of
 from tasks.read.numbers import (
     NumberError,
@@ -198,7 +199,7 @@ def _read_file(rf: ReceivedFile) -> _FileResult:
         _read_workbook(sheets, res)
     except FileRejected as e:
         res = _FileResult(rf)
-        res.add("", "", e.rule, "error", "", e.reason, e.fix)
+        res.add(e.sheet, e.cell, e.rule, "error", "", e.reason, e.fix)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # one bad file must not stop the batch (a Rust panic is a BaseException)
@@ -233,6 +234,9 @@ def load_sheets(path: str) -> list[RawSheet]:
     parts: dict[str, bytes] | None = None
     if head.startswith(ZIP_MAGIC):
         parts = _check_zip(path)  # one pass: the bomb check keeps the inflated sheet XML for the overlays
+        if parts is not None or zipfile.is_zipfile(path):
+            with _zip_parts(path, parts) as (names, read):
+                check_extents(names, read)  # before the parser allocates a grid for every sheet
     if _looks_like_html(head):
         return _html_sheets(path)
     if head.startswith(b"%PDF"):
