@@ -21,6 +21,9 @@ MISSING_COLOR = "#9e9e9e"
 AXIS_COLOR = "#555555"
 GRID_COLOR = "#e0e0e0"
 
+# One colour per indicator in trend charts (colour-blind-safe Tableau 10 subset).
+SERIES_COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f")
+
 # Golden-ratio sequence: spreads dots of a strip plot vertically, deterministically.
 _GOLDEN = 0.6180339887498949
 
@@ -243,6 +246,76 @@ def strip_chart(
     out.append(
         f'<text x="{MARGIN_LEFT}" y="{height - 8}" font-size="11" fill="{AXIS_COLOR}">'
         f"{len(finite)} 个学校单元，{n_fail} 个未达标（虚线：标准；点线：标准的85%）</text>"
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def trend_chart(
+    title: str,
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    periods: Sequence[str],
+    limit: float | None,
+    *,
+    width: int = 560,
+    height: int = 300,
+) -> str:
+    """CV of each indicator (one line each) across periods, with the limit as a dashed line."""
+    vals = [v for _, ys in series for v in ys if v is not None and math.isfinite(v)]
+    ticks = nice_ticks(max([limit or 0.0, *vals, 0.1]))
+    bottom = height - MARGIN_BOTTOM
+    y = LinearScale(0.0, ticks[-1], float(bottom), float(MARGIN_TOP))
+    right = width - MARGIN_RIGHT - 70  # room for the legend
+    n = len(periods)
+    x = LinearScale(0.0, float(max(n - 1, 1)), float(MARGIN_LEFT + 20), float(right - 10))
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart trend">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{MARGIN_LEFT}" y="20" font-size="14" font-weight="600">{escape(title)}</text>',
+    ]
+    for t in ticks:
+        ty = y(t)
+        out.append(f'<line x1="{MARGIN_LEFT}" y1="{ty:.2f}" x2="{right}" y2="{ty:.2f}" stroke="{GRID_COLOR}"/>')
+        out.append(
+            f'<text x="{MARGIN_LEFT - 6}" y="{ty + 4:.2f}" text-anchor="end" font-size="11" '
+            f'fill="{AXIS_COLOR}">{t:.2f}</text>'
+        )
+    for i, p in enumerate(periods):
+        out.append(
+            f'<text x="{x(i):.2f}" y="{bottom + 16}" text-anchor="middle" font-size="11" '
+            f'fill="{AXIS_COLOR}">{escape(p)}</text>'
+        )
+    if limit is not None:
+        ly = y(limit)
+        out.append(
+            f'<line class="limit" x1="{MARGIN_LEFT}" y1="{ly:.2f}" x2="{right}" y2="{ly:.2f}" stroke="{LIMIT_COLOR}" '
+            'stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        out.append(
+            f'<text x="{right}" y="{ly - 5:.2f}" text-anchor="end" font-size="11" fill="{LIMIT_COLOR}">'
+            f"上限 {limit:.2f}</text>"
+        )
+    for k, (label, ys) in enumerate(series):
+        color = SERIES_COLORS[k % len(SERIES_COLORS)]
+        pts = [(x(i), y(v), v, periods[i]) for i, v in enumerate(ys) if v is not None and math.isfinite(v)]
+        if len(pts) > 1:
+            path = " ".join(f"{px:.2f},{py:.2f}" for px, py, _, _ in pts)
+            out.append(f'<polyline class="series" points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for px, py, v, p in pts:
+            over = limit is not None and v > limit
+            out.append(
+                f'<circle class="point" cx="{px:.2f}" cy="{py:.2f}" r="{4.5 if over else 3.5}" fill="{color}" '
+                f'stroke="{FAIL_COLOR if over else color}" stroke-width="{2 if over else 1}">'
+                f"<title>{escape(label)} {escape(p)}：{v:.3f}</title></circle>"
+            )
+        ly = MARGIN_TOP + 14 * k
+        out.append(f'<rect x="{right + 8}" y="{ly - 8}" width="10" height="10" fill="{color}"/>')
+        out.append(f'<text x="{right + 22}" y="{ly + 1}" font-size="11" fill="{AXIS_COLOR}">{escape(label)}</text>')
+    out.append(f'<line x1="{MARGIN_LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{AXIS_COLOR}"/>')
+    out.append(
+        f'<text x="{MARGIN_LEFT}" y="{height - 8}" font-size="11" fill="{AXIS_COLOR}">'
+        "报表期（虚线为差异系数上限；红圈为超过上限）</text>"
     )
     out.append("</svg>")
     return "\n".join(out)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from tasks.publish.charts import trend_chart
 from tasks.publish.county_report import (
     CountyData,
     actions,
@@ -19,7 +20,6 @@ from tasks.publish.county_report import (
     render_county_html,
     school_pages,
     sheet_name,
-    trend_chart,
     write_county_workbook,
 )
 

@@ -1,0 +1,109 @@
+"""What the county report shows, read once from the marts: CountyData and the plans over the CV limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from junheng.settings import DEFAULT_COUNTY_CODE
+from tasks.publish.cells import as_text, num
+from tasks.publish.county_report.text import SECTIONS
+from tasks.publish.dictionary import build_dictionary
+from warehouse.engine import query_frame
+
+
+@dataclass
+class PlanSummary:
+    """The what-if plan of one CV above its limit (no steps when raising low units cannot lower it)."""
+
+    section: str
+    code: str
+    cv: float
+    limit: float
+    steps: list[dict[str, object]]
+    cv_after: float
+    reached: bool
+
+
+@dataclass
+class CountyData:
+    period: str
+    county: str
+    cv: pd.DataFrame  # mart.county_cv for every period up to this one (the trend)
+    indicators: pd.DataFrame
+    compliance: pd.DataFrame
+    variance: pd.DataFrame
+    outliers: pd.DataFrame
+    remediation: pd.DataFrame
+    contribution: pd.DataFrame
+    issues: pd.DataFrame
+    dictionary: pd.DataFrame
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def periods(self) -> list[str]:
+        return sorted(self.cv["period"].astype(str).unique()) if not self.cv.empty else [self.period]
+
+    def cv_now(self) -> pd.DataFrame:
+        return self.cv[self.cv["period"] == self.period]
+
+    def sections(self) -> list[str]:
+        present = set(self.indicators["section"].astype(str)) | set(self.cv_now()["section"].astype(str))
+        return [s for s in SECTIONS if s in present]
+
+    def threshold(self, section: str, code: str) -> tuple[float | None, float | None]:
+        rows = self.indicators[(self.indicators["section"] == section) & (self.indicators["indicator_code"] == code)]
+        if rows.empty:
+            return None, None
+        return num(rows["threshold"].iloc[0]), num(rows["floor"].iloc[0])
+
+    def school_label(self, code: str) -> str:
+        return f"{self.names.get(code, '')}（{code}）"
+
+
+def _mart(conn: Connection, name: str, where: str, params: dict[str, object]) -> pd.DataFrame:
+    # name comes from the fixed list below, never from data; the values are bound parameters.
+    return query_frame(conn, f"SELECT * FROM mart.{name} WHERE {where}", params)
+
+
+def load_county_data(conn: Connection, period: str, county: str, county_code: str = DEFAULT_COUNTY_CODE) -> CountyData:
+    """Everything the county report shows, from the marts (the trend from every earlier period of
+    the same county)."""
+    p: dict[str, object] = {"period": period, "county_code": county_code}
+    now = "county_code = :county_code AND period = :period"
+    data = CountyData(
+        period=period,
+        county=county,
+        cv=_mart(conn, "county_cv", "county_code = :county_code AND period <= :period", p),
+        indicators=_mart(conn, "school_indicators", now, p),
+        compliance=_mart(conn, "school_compliance", now, p),
+        variance=_mart(conn, "variance_report", now, p),
+        outliers=_mart(conn, "outliers", now, p),
+        remediation=_mart(conn, "remediation", now, p),
+        contribution=_mart(conn, "cv_contribution", now, p),
+        issues=_mart(conn, "validation_issues", now, p),
+        dictionary=build_dictionary(conn),
+    )
+    for df in (data.indicators, data.compliance):
+        for r in df[["school_code", "school_name"]].itertuples(index=False):
+            data.names.setdefault(as_text(r.school_code), as_text(r.school_name))
+    return data
+
+
+def plan_summaries(data: CountyData) -> list[PlanSummary]:
+    """One plan per CV above its limit (also when raising units cannot reach it: no steps)."""
+    out: list[PlanSummary] = []
+    c = data.contribution
+    for r in data.cv_now().itertuples(index=False):
+        cv, limit = num(r.cv), num(r.cv_limit)
+        if cv is None or limit is None or cv <= limit:
+            continue
+        rows = c[(c["section"] == r.section) & (c["indicator_code"] == r.indicator_code) & c["plan_step"].notna()]
+        steps = rows.sort_values("plan_step").to_dict("records")
+        after = num(steps[-1]["plan_cv_after"]) if steps else cv
+        assert after is not None
+        out.append(PlanSummary(str(r.section), str(r.indicator_code), cv, limit, steps, after, after <= limit))
+    order = {s: i for i, s in enumerate(SECTIONS)}
+    return sorted(out, key=lambda p: (order.get(p.section, 9), p.code))
