@@ -248,6 +248,27 @@ class UnitValue:
     students: float
     value: float
     weight: float
+    # The numerator in its own unit (teachers, m², 元, rooms), when known: plans then add whole amounts.
+    resource: float | None = None
+
+
+# An exact need such as 4.2 × 500 / 100 − 20 = 1.0000000000000036 stays 1 (the same slack as the
+# gap table, sql/analytics/fct_remediation.sql).
+WHOLE_SLACK = 1e-6
+
+
+def whole_need(resource: float, students: float, per_students: float, target: float) -> int:
+    """The fewest whole units (teachers, rooms, m², 元) that bring resource × per_students / students to
+    ``target`` or above: rounded up, then checked unrounded — adding it meets the target, one less does not."""
+    raw = target * students / per_students - resource
+    if raw <= WHOLE_SLACK:
+        return 0
+    n = math.ceil(raw - WHOLE_SLACK)
+    while (resource + n) * per_students / students < target:
+        n += 1
+    while n > 0 and (resource + n - 1) * per_students / students >= target:
+        n -= 1
+    return n
 
 
 def mean_cv(weights: Sequence[float], values: Sequence[float]) -> tuple[float, float | None]:
@@ -336,8 +357,9 @@ class PlanStep:
     school_code: str
     from_value: float
     target: float
-    need: float  # resource to add, in the indicator's own terms: (target − x)·P / per_students
+    need: float  # resource to add, in the indicator's own terms: (target − x)·P / per_students (whole: rounded up)
     cv_after: float
+    value_after: float = 0.0  # the unit's value once ``need`` is added (≥ target; above it when need is whole)
 
 
 @dataclass(frozen=True)
@@ -356,6 +378,7 @@ def greedy_plan(
     limit: float,
     per_students: float,
     max_steps: int = 100,
+    whole: bool = False,
 ) -> Plan:
     """The fewest unit improvements, chosen greedily, that bring the CV within its limit.
 
@@ -365,6 +388,10 @@ def greedy_plan(
     improved at most once. It stops when CV ≤ limit (compared unrounded), when no improvement
     lowers the CV (then only reducing the high values would help, which is not a plan), or after
     max_steps. Greedy is a heuristic: it is optimal for one step and near the fewest in practice.
+
+    whole=True (units with a known resource): people, rooms, m² and 元 come whole, so a step adds
+    whole_need(...) and the unit's value becomes (resource + need) × per_students / P, at or a little
+    above the target; the CVs are those of the values actually reached.
     """
     weights = [u.weight for u in units]
     values = [u.value for u in units]
@@ -376,24 +403,25 @@ def greedy_plan(
         moments = _Moments(weights, values)  # O(n) once per step; each trial below is O(1)
         m = moments.mean
         target = m if threshold is None else max(m, threshold)
-        best: tuple[float, str, int] | None = None
+        best: tuple[float, str, int, float, float] | None = None
         for i, u in enumerate(units):
             if i in improved or values[i] >= target:
                 continue
-            c = moments.cv_replacing(i, target)
+            if whole and u.resource is not None:
+                need = float(whole_need(u.resource, u.students, per_students, target))
+                reached = (u.resource + need) * per_students / u.students
+            else:
+                need, reached = (target - values[i]) * u.students / per_students, target
+            c = moments.cv_replacing(i, reached)
             if c is None:
                 continue
             if best is None or (c, u.school_code) < (best[0], best[1]):
-                best = (c, u.school_code, i)
+                best = (c, u.school_code, i, need, reached)
         if best is None or best[0] >= cv:
             break
-        c, code, i = best
-        steps.append(
-            PlanStep(
-                len(steps) + 1, code, values[i], target, (target - values[i]) * units[i].students / per_students, c
-            )
-        )
-        values[i] = target
+        c, code, i, need, reached = best
+        steps.append(PlanStep(len(steps) + 1, code, values[i], target, need, c, reached))
+        values[i] = reached
         improved.add(i)
         cv = c
     return Plan(cv_before, limit, tuple(steps), cv, cv is not None and cv <= limit)
@@ -435,8 +463,8 @@ def county_totals(remediation: pd.DataFrame) -> pd.DataFrame:
 # persistence: run after the indicator models of a period (tasks.model.run.compute_period)
 
 _INDICATORS_SQL = """
-SELECT i.period, i.school_code, i.section, i.indicator_code, i.students, i.value, i.threshold, i.in_cv,
-       u.per_students
+SELECT i.period, i.school_code, i.section, i.indicator_code, i.students, i.resource, i.value, i.threshold,
+       i.in_cv, u.per_students
 FROM core.fct_school_indicator AS i
 JOIN core.stg_unit_resource AS u
   ON u.county_code = i.county_code AND u.period = i.period AND u.school_code = i.school_code
@@ -478,7 +506,7 @@ def outlier_frame(ind: pd.DataFrame, period: str, config: AnalyticsConfig) -> pd
 
 
 def contribution_frame(ind: pd.DataFrame, county: pd.DataFrame, period: str, config: AnalyticsConfig) -> pd.DataFrame:
-    """Every in-CV unit's contribution, what-ifs and greedy plan step for ``period``."""
+    """Every in-CV unit's contribution, what-ifs and plan step (whole amounts) for ``period``."""
     rows: list[dict[str, object]] = []
     now = ind[(ind["period"] == period) & ind["in_cv"].astype(bool)]
     cty = {(str(r.section), str(r.indicator_code)): r for r in county.itertuples(index=False)}
@@ -494,6 +522,7 @@ def contribution_frame(ind: pd.DataFrame, county: pd.DataFrame, period: str, con
                 float(r.students),
                 float(r.value),
                 float(r.students) if method == "weighted" else 1.0,
+                None if pd.isna(r.resource) else float(r.resource),
             )
             for r in g.itertuples(index=False)
         ]
@@ -509,6 +538,7 @@ def contribution_frame(ind: pd.DataFrame, county: pd.DataFrame, period: str, con
                 limit=limit,
                 per_students=float(g["per_students"].iloc[0]),
                 max_steps=config.max_plan_steps,
+                whole=True,
             )
             steps = {s.school_code: s for s in plan.steps}
         for u, k in zip(units, contributions(units, threshold), strict=True):
@@ -550,20 +580,12 @@ def compute_analytics(
     config: AnalyticsConfig | None = None,
     county_code: str = DEFAULT_COUNTY_CODE,
 ) -> None:
-    """Replace the (county, period) slice of fct_variance, fct_remediation, fct_outlier and
-    fct_cv_contribution; outliers and contributions compare a unit with its own county only."""
+    """Replace the (county, period) slice of fct_outlier and fct_cv_contribution (after the SQL models
+    fct_variance and fct_remediation: tasks/model/run.py); they compare a unit with its own county only."""
     from warehouse import schema as s
-    from warehouse.engine import bulk_insert, query_frame, run_model
+    from warehouse.engine import bulk_insert, query_frame
 
     config = config or config_from_env()
-    params: dict[str, object] = {
-        "period": period,
-        "county_code": county_code,
-        "change_bound": config.change_bound,
-        "computed_at": computed_at,
-    }
-    run_model(conn, "analytics", "fct_variance", s.fct_variance, params)
-    run_model(conn, "analytics", "fct_remediation", s.fct_remediation, params)
     where: dict[str, object] = {"period": period, "county_code": county_code}
     ind = query_frame(conn, _INDICATORS_SQL, where)
     county = query_frame(

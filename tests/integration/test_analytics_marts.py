@@ -179,11 +179,13 @@ def test_cv_contribution_what_if_and_plan(warehouse_url: str) -> None:
     u3 = r4.loc["3708300003"]
     assert u3["cv_if_mean"] == approx(0.302796, abs=1e-6) and u3["cv_if_threshold"] == approx(0.371326, abs=1e-6)
     assert pd.isna(r4.loc["3708300002", "cv_if_mean"])  # above the mean
-    # Greedy: one step, u3 to the mean 6.334: +321.42 m², CV 0.303 ≤ 0.50.
+    # Plan: one step, u3 to the mean 6.334: 321.42 m² rounded up to 322 whole m² (#12), so u3 reaches
+    # 482 / 76 = 6.3421: Σ A = 2235, mean 2235 / 302 = 7.400662, Σ A²/P / 302 = 59.784857, variance
+    # 5.014875, CV 2.239392 / 7.400662 = 0.302593 ≤ 0.50.
     planned = r4[r4["plan_step"].notna()]
     assert planned.index.tolist() == ["3708300003"]
     assert int(u3["plan_step"]) == 1 and u3["plan_target"] == approx(1913 / 302)
-    assert u3["plan_need"] == approx(1913 / 302 * 76 - 160) and u3["plan_cv_after"] == approx(0.302796, abs=1e-6)
+    assert u3["plan_need"] == 322 and u3["plan_cv_after"] == approx(0.302593, abs=1e-6)
     # Other indicators are within their limits: no plan steps.
     assert c[c["indicator_code"] != "R4"]["plan_step"].isna().all()
 

@@ -22,6 +22,7 @@ from tasks.model.analytics import (
     modified_z,
     own_history_outlier,
     robust_spread,
+    whole_need,
 )
 
 approx = pytest.approx
@@ -225,3 +226,67 @@ def test_county_totals_per_section() -> None:
     ]
     assert t.loc[("primary", "R6"), "need_to_threshold"] == 400000.0
     assert t.loc[("junior", "R1"), "units"] == 1
+
+
+@pytest.mark.parametrize(
+    ("resource", "students", "per", "target", "expected"),
+    [
+        # 4.2 × 500 / 100 − 20 = 1.0000000000000036: exactly one teacher, not two
+        (20.0, 500.0, 100.0, 4.2, 1),
+        # 4.2 × 3.1 − 4 = 9.02 → 10: 13 teachers give 13 / 3.1 = 4.194 < 4.2, 14 give 4.516
+        (4.0, 310.0, 100.0, 4.2, 10),
+        (9.0, 310.0, 100.0, 4.2, 5),  # 13.02 − 9 = 4.02 → 5
+        (14.0, 310.0, 100.0, 4.2, 0),  # 14 / 3.1 = 4.516 already meets
+        (100.0, 100.0, 1.0, 4.5, 350),  # R4: 4.5 × 100 − 100 = 350 m²
+    ],
+)
+def test_whole_need_rounds_up_and_one_less_would_not_do(
+    resource: float, students: float, per: float, target: float, expected: int
+) -> None:
+    n = whole_need(resource, students, per, target)
+    assert n == expected
+    assert (resource + n) * per / students >= target
+    assert n == 0 or (resource + n - 1) * per / students < target
+
+
+def test_plan_adds_whole_teachers_and_agrees_with_the_gap_table() -> None:
+    """4 units of P = 310 with 4, 9, 16, 21 teachers (R1, per 100 students), threshold 4.2, limit 0.50.
+
+    Equal weights, so the CV is that of the teacher counts: mean 12.5, squared deviations 72.25, 12.25,
+    12.25, 72.25 (169), variance 42.25, CV 6.5 / 12.5 = 0.52 > 0.50. Mean value 12.5 / 3.1 = 4.032 < 4.2,
+    so the target is the threshold 4.2 = 13.02 teachers.
+    a needs 13.02 − 4 = 9.02 → 10 teachers (9 leave 13 / 3.1 = 4.194 < 4.2): 14, 9, 16, 21 → mean 15,
+      squares 1, 36, 1, 36 = 74, variance 18.5, CV 4.301163 / 15 = 0.286744.
+    b needs 4.02 → 5: 4, 14, 16, 21 → mean 13.75, squares 95.0625, 0.0625, 5.0625, 52.5625 = 152.75,
+      variance 38.1875, CV 6.179604 / 13.75 = 0.449426. a lowers it more: one step, reached.
+    The gap table (need_to_threshold_whole) says 10 for a and 5 for b: the plan's 10 is the same.
+    """
+    units = [UnitValue(c, 310.0, r / 3.1, 310.0, r) for c, r in zip("abcd", (4.0, 9.0, 16.0, 21.0), strict=True)]
+    plan = greedy_plan(units, threshold=4.2, limit=0.5, per_students=100.0, whole=True)
+    assert plan.cv_before == approx(0.52)
+    (a,) = plan.steps
+    assert (a.school_code, a.target, a.need) == ("a", 4.2, 10.0)
+    assert a.value_after == approx(14 / 3.1) and a.cv_after == approx(0.286744, abs=1e-6)
+    assert plan.reached
+    gap = {u.school_code: whole_need(u.resource or 0.0, u.students, 100.0, 4.2) for u in units[:2]}
+    assert gap == {"a": 10, "b": 5} and a.need == gap["a"]
+
+
+def test_plan_whole_two_steps_by_hand() -> None:
+    """R7 rooms (per 100), 4 units of P = 200 with 1, 2, 9, 10 rooms; threshold 2.3, limit 0.45.
+
+    Room counts 1, 2, 9, 10: mean 5.5, squares 20.25, 12.25, 12.25, 20.25 = 65, variance 16.25,
+    CV 4.031129 / 5.5 = 0.732932. Mean value 2.75 > 2.3: target 2.75 = 5.5 rooms.
+    Step 1: a 1 → 6 (+5; 5 rooms give 2.5 < 2.75): 6, 2, 9, 10 → mean 6.75, squares 0.5625, 22.5625,
+      5.0625, 10.5625 = 38.75, CV 3.112475 / 6.75 = 0.461107; b 2 → 6 (+4): 1, 6, 9, 10 → mean 6.5,
+      squares 30.25, 0.25, 6.25, 12.25 = 49, CV 3.5 / 6.5 = 0.538462. Take a; 0.461 > 0.45.
+    Step 2: mean value 6.75 / 2 = 3.375, target 6.75 rooms: b 2 → 7 (+5; 6 give 3.0 < 3.375):
+      6, 7, 9, 10 → mean 8, squares 4, 1, 1, 4 = 10, CV 1.581139 / 8 = 0.197642 ≤ 0.45.
+    """
+    units = [UnitValue(c, 200.0, r / 2, 200.0, r) for c, r in zip("abcd", (1.0, 2.0, 9.0, 10.0), strict=True)]
+    plan = greedy_plan(units, threshold=2.3, limit=0.45, per_students=100.0, whole=True)
+    assert plan.cv_before == approx(0.732932, abs=1e-6)
+    assert [(s.school_code, s.need, s.value_after) for s in plan.steps] == [("a", 5.0, 3.0), ("b", 5.0, 3.5)]
+    assert [s.target for s in plan.steps] == [2.75, 3.375]
+    assert [s.cv_after for s in plan.steps] == [approx(0.461107, abs=1e-6), approx(0.197642, abs=1e-6)]
+    assert plan.reached
