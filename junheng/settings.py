@@ -27,6 +27,45 @@ class PolicyChoices(BaseModel):
     r3_art_teachers: Literal["music_art", "all_art"] = "music_art"
 
 
+class UnitCosts(BaseModel):
+    """Prices (元) the bureau sets for the cost of the county report's plan; None: not set, no estimate.
+    R6 (教学仪器设备值) needs none: its gap is already in 元."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    teacher: float | None = Field(default=None, gt=0)  # 元/人/年: one more teacher for a year
+    room: float | None = Field(default=None, gt=0)  # 元/间: one 网络多媒体教室 equipped
+    building_m2: float | None = Field(default=None, gt=0)  # 元/平方米: 教学及辅助用房
+    sports_m2: float | None = Field(default=None, gt=0)  # 元/平方米: 体育运动场馆
+
+
+UNIT_COST_ENV = {
+    "teacher": "JUNHENG_UNIT_COST_TEACHER",
+    "room": "JUNHENG_UNIT_COST_ROOM",
+    "building_m2": "JUNHENG_UNIT_COST_BUILDING_M2",
+    "sports_m2": "JUNHENG_UNIT_COST_SPORTS_M2",
+}
+
+
+def unit_costs_from_env() -> UnitCosts:
+    """UnitCosts from JUNHENG_UNIT_COST_*: a positive number of 元 each (thousands separators allowed)."""
+    out: dict[str, float] = {}
+    for field, var in UNIT_COST_ENV.items():
+        raw = os.environ.get(var, "").strip()
+        if not raw:
+            continue
+        try:
+            value = float(raw.replace(",", "").replace("，", ""))
+        except ValueError:
+            value = float("nan")
+        if not value > 0 or value == float("inf"):
+            raise ConfigError(
+                f"环境变量 {var} 应为大于 0 的金额（元），收到 {raw!r}", f"例如 {var}=120000；不估算这项费用时不设"
+            )
+        out[field] = value
+    return UnitCosts.model_validate(out)
+
+
 # 县级行政区划代码 (6 digits, e.g. 370830). The default means "not set": a warehouse of one county.
 DEFAULT_COUNTY_CODE = "000000"
 COUNTY_CODE_RE = re.compile(r"^\d{6}$")
@@ -60,6 +99,8 @@ class Settings(BaseModel):
     choices: PolicyChoices = PolicyChoices()
     # Returns are due by this day of the month after the period; later, a roster school without one is missing.
     deadline_day: int = Field(default=3, ge=1, le=28)
+    # Prices for the cost of the county report's plan (JUNHENG_UNIT_COST_*).
+    unit_costs: UnitCosts = UnitCosts()
 
     @field_validator("county_code")
     @classmethod
@@ -117,6 +158,7 @@ def load_settings(**overrides: object) -> Settings:
             choices[field] = v.lower() in ("1", "true", "yes", "是") if field == "private_in_cv" else v
     if choices:
         env["choices"] = choices
+    env["unit_costs"] = unit_costs_from_env()
     env.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings.model_validate(env)
