@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from junheng.cli import commands as c
+from junheng.cli.city import add_city_parser
 from junheng.cli.zh_argparse import ChineseArgumentParser
 from junheng.errors import JunhengError
 
@@ -51,6 +52,7 @@ EXAMPLES = """\
   2  参数、设置或数据有误，按提示改正后重新运行
   3  数据仓库或文件共享无法访问（已重试），检查后重新运行
   4  本期无有效报表（没有收到报表或全部退回），没有作出评判
+  5  city run：有县的月度运行失败（其余县和汇总已完成，摘要列出失败的县）
 
 用 junheng <命令> --help 查看每个命令的选项。"""
 
@@ -179,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--analyst-role", metavar="角色名", default=None, help="只读角色名（PostgreSQL），可读 mart 视图、不能写入"
     )
     wi.set_defaults(func=c.cmd_warehouse_init)
+
+    add_city_parser(sub, _sub, _period_option)
     return p
 
 

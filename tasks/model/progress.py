@@ -25,7 +25,8 @@ from sqlalchemy.engine import Connection
 from junheng.plans import CityPlan
 from junheng.policy import code_order
 from warehouse import schema as s
-from warehouse.engine import bulk_insert, query_frame
+from warehouse.engine import bulk_insert, connected, init_warehouse, query_frame
+from warehouse.locks import lock_period
 
 REACHED, ON_TRACK, BEHIND, NOT_REPORTED = "已达到", "按期推进", "滞后", "本期未报送"
 STATUSES = (REACHED, ON_TRACK, BEHIND, NOT_REPORTED)
@@ -226,3 +227,15 @@ def read_progress(conn: Connection, city_code: str, period: str) -> pd.DataFrame
         "SELECT * FROM mart.county_progress WHERE city_code = :c AND period <= :p ORDER BY period, county_code",
         {"c": city_code, "p": period},
     )
+
+
+def rollup(url: str, plan: CityPlan, period: str, now: datetime | None = None) -> dict[str, object]:
+    """Recompute the city's roll-up up to ``period`` in one transaction; a summary of the period's statuses."""
+    with connected(url) as engine:
+        init_warehouse(engine)
+        with engine.begin() as conn:
+            lock_period(conn, plan.city_code, period)  # keyed by the city's code: never a county's key
+            rows = compute_progress(conn, plan, period, now or datetime.now())
+    current = rows[rows["period"] == period]
+    by_status = {st: sorted(current.loc[current["status"] == st, "county_name"]) for st in STATUSES}
+    return {"city": plan.city_name, "period": period, "counties": len(current), "status": by_status}

@@ -1,0 +1,103 @@
+"""The city page (Jinja2, autoescaped): the same content as the workbook, with an SVG trend chart."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from junheng.spec import SECTION_LABELS
+from tasks.model.progress import BEHIND, NOT_REPORTED, ON_TRACK, REACHED, STATUSES
+from tasks.publish.city_report.build import CityReport, cv_columns
+from tasks.publish.city_report.workbook import headline
+from tasks.publish.files import write_atomic
+
+STATUS_CLASS = {REACHED: "reached", ON_TRACK: "ontrack", BEHIND: "behind", NOT_REPORTED: "missing"}
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    colour: str
+    points: list[tuple[float, float, int]]  # x, y, value
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent),
+        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _chart(report: CityReport, width: int = 720, height: int = 300) -> dict[str, object]:
+    """Coordinates of the trend lines: x by period, y by indicators met (0 … the largest total)."""
+    periods = report.periods
+    top = max([c.total or 0 for c in report.counties] + [v for h in report.history.values() for v in h.values()] + [1])
+    left, right, up, down = 60, 20, 20, 50
+
+    def x(i: int) -> float:
+        return left + (width - left - right) * (i + 0.5) / max(1, len(periods))
+
+    def y(v: float) -> float:
+        return up + (height - up - down) * (1 - v / top)
+
+    series = []
+    drawn = [c for c in report.counties if report.history.get(c.code)]
+    for k, c in enumerate(drawn):
+        h = report.history[c.code]
+        pts = [(x(i), y(h[p]), h[p]) for i, p in enumerate(periods) if p in h]
+        series.append(Series(c.name, COLOURS[k % len(COLOURS)], pts))
+    step = max(1, round(top / 5))
+    ticks = [(y(v), v) for v in range(0, top + 1, step)]
+    return {
+        "width": width,
+        "height": height,
+        "series": series,
+        "xlabels": [(x(i), p) for i, p in enumerate(periods)],
+        "ticks": ticks,
+        "left": left,
+        "bottom": height - down,
+        "right": width - right,
+    }
+
+
+def render_html(report: CityReport, out_folder: Path) -> str:
+    cols = cv_columns()
+    cv_rows = []
+    for c in report.counties:
+        grid = report.cv.get(c.code, {})
+        cells = []
+        for key in cols:
+            cv, _limit, meets = grid.get(key, (None, None, None))
+            cells.append(("" if cv is None else f"{cv:.3f}", "fail" if meets is False else ""))
+        cv_rows.append((c.name, cells))
+    links = {}
+    for c in report.counties:
+        for kind, path in (("html", c.report_html), ("xlsx", c.report_xlsx)):
+            if path is not None:
+                links[(c.code, kind)] = os.path.relpath(path, start=out_folder).replace(os.sep, "/")
+    return (
+        _env()
+        .get_template("city_report.html.j2")
+        .render(
+            r=report,
+            headline=headline(report),
+            statuses=STATUSES,
+            status_class=STATUS_CLASS,
+            cv_headers=[f"{SECTION_LABELS[s]}{code}" for s, code in cols],
+            cv_rows=cv_rows,
+            chart=_chart(report),
+            links=links,
+        )
+    )
+
+
+def write_html(report: CityReport, path: Path) -> Path:
+    return write_atomic(path, render_html(report, path.parent))
