@@ -29,6 +29,13 @@ demo: setup
 	$(BIN)/junheng demo-data $(DEMO_DIR)/inbox/$(DEMO_PERIOD) --schools 24 --period $(DEMO_PERIOD) --drift 0.08 \
 	  --broken --county-return
 	$(BIN)/junheng run --period $(DEMO_PERIOD) --inbox $(DEMO_DIR)/inbox/$(DEMO_PERIOD) --data-dir $(DEMO_DIR)
+	@# A small city (issue 15): three counties of the 玉溪 plan over the same three months, 6 schools each.
+	$(BIN)/python -m tasks.demo.city $(DEMO_DIR)/city $(DEMO_EARLIER) $(DEMO_PERIOD)
+	@for p in $(DEMO_EARLIER); do \
+	  $(BIN)/junheng city run --plan yuxi-2023 --period $$p --data-dir $(DEMO_DIR)/city >/dev/null || exit 1; \
+	  echo "已处理演示城市报表期 $$p"; \
+	done
+	$(BIN)/junheng city run --plan yuxi-2023 --period $(DEMO_PERIOD) --data-dir $(DEMO_DIR)/city
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from tasks.model.progress import BEHIND, NOT_REPORTED, ON_TRACK, REACHED, STATUS
 from tasks.publish.cells import safe_text
 from tasks.publish.city_report.build import CityReport, cv_columns
 from tasks.publish.files import write_atomic
-from tasks.publish.xlsx import WORKBOOK_OPTIONS, Formats, Styled, write_table
+from tasks.publish.xlsx import WORKBOOK_OPTIONS, Formats, Styled, display_width, write_table
 
 STATUS_FILL = {REACHED: "#C6EFCE", ON_TRACK: "#DDEBF7", BEHIND: "#FFC7CE", NOT_REPORTED: "#EDEDED"}
 FAIL = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
@@ -92,8 +93,13 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
         freeze_col=1,
         max_width=40,
     )
-    for j, width in enumerate((12, 7, 8, 8, 8, 7, 7, 9, 9, 8, 30, 30, 22)):
+    widths = (12, 7, 8, 8, 8, 7, 7, 9, 9, 8, 30, 30, 22)
+    for j, width in enumerate(widths):
         ws.set_column(j, j, width)
+    # Wrapped rows get the height their longest text needs (LibreOffice keeps one line otherwise).
+    for i, row in enumerate(rows, start=top + 1):
+        lines = max(math.ceil(display_width(str(row[j])) / (widths[j] - 1)) for j in (0, 10, 11, 12))
+        ws.set_row(i, 15 * max(1, lines) + 3)
     for i, c in enumerate(report.counties, start=top + 1):
         if c.report_xlsx is not None:
             # Our own file, relative to this workbook: the one cell that is a link on purpose.
