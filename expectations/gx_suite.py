@@ -174,7 +174,7 @@ def _data_suite(sheet: spec.Sheet, period: str) -> ExpectationSuite:
             )
         if f.kind == "code10":
             suite.add_expectation(
-                gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r"^\d{10}$", meta=meta("school_code.format", c))
+                gxe.ExpectColumnValuesToMatchRegex(column=c, regex=r"^[0-9]{10}$", meta=meta("school_code.format", c))
             )
         if f.kind == "period":
             suite.add_expectation(

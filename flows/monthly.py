@@ -16,6 +16,7 @@ from tasks.ingest.prefect_tasks import (
     missing_returns_task,
     roster_check_task,
 )
+from tasks.ingest.preflight import check_run_parameters
 from tasks.model.prefect_tasks import check_policy_task, fetch_marts_task, load_county_task, load_run_task
 from tasks.notify.prefect_tasks import alerts_task
 from tasks.publish.prefect_tasks import county_report_task, feedback_task, publish_task
@@ -52,11 +53,14 @@ def monthly_returns(
     )
     cc = settings.county_code
     period = period or previous_period()
+    check_run_parameters(period, reread)  # however the flow is called: a deployment, a script, the CLI
     inbox = inbox or str(settings.inbox_dir(period))
     url = settings.resolved_warehouse_url()
     run_id = str(flow_run.id or uuid.uuid4())  # the flow run's id: a retried run resumes its cached steps
-    # Before the warehouse is touched; a county's own folder when a county code is set.
-    out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir))
+    # Before the warehouse is touched (the period's report and quarantine folders included); a county's
+    # own folder when a county code is set.
+    quarantine = settings.county_dir(settings.data_dir / "quarantine") / period
+    out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir), period, (quarantine,))
     files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
     # as_is(): large arguments go to the tasks without Prefect walking through them (flows.runner).
     batch = read_incremental_task(url, period, as_is(files), reread, county_code=cc)  # county return set apart

@@ -58,6 +58,8 @@ class ReceivedFile:
     archive_path: str
     received_at: datetime
     size_bytes: int
+    # Why the entry was not read at all (a link, a device, no permission): then nothing was archived.
+    refused: str = ""
 
 
 @dataclass

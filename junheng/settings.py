@@ -68,12 +68,12 @@ def unit_costs_from_env() -> UnitCosts:
 
 # 县级行政区划代码 (6 digits, e.g. 370830). The default means "not set": a warehouse of one county.
 DEFAULT_COUNTY_CODE = "000000"
-COUNTY_CODE_RE = re.compile(r"^\d{6}$")
+COUNTY_CODE_RE = re.compile(r"[0-9]{6}")  # ASCII digits only: \d would take ０ or ٠
 
 
 def check_county_code(code: str) -> str:
     """The code itself when it is 6 digits; it becomes a warehouse key and a folder name."""
-    if not isinstance(code, str) or not COUNTY_CODE_RE.match(code):
+    if not isinstance(code, str) or not COUNTY_CODE_RE.fullmatch(code):
         raise ConfigError(
             f"县级行政区划代码应为 6 位数字（如 370830），收到 {code!r}",
             "用 --county-code 或环境变量 JUNHENG_COUNTY_CODE 设置本县的 6 位行政区划代码；只有一个县时可不设",
@@ -105,7 +105,7 @@ class Settings(BaseModel):
     @field_validator("county_code")
     @classmethod
     def _county_code_is_six_digits(cls, v: str) -> str:
-        if not COUNTY_CODE_RE.match(v):
+        if not COUNTY_CODE_RE.fullmatch(v):
             raise ValueError(f"县级行政区划代码应为 6 位数字（如 370830），收到 {v!r}")
         return v
 

@@ -30,7 +30,7 @@ ROSTER_COLUMNS: dict[str, tuple[str, bool, tuple[str, ...] | None]] = {
     "是否教学点": ("is_teaching_point", False, spec.YES_NO),
     "所属学校": ("parent_school_code", False, None),
 }
-CODE_RE = re.compile(r"^\d{10}$")
+CODE_RE = re.compile(r"^[0-9]{10}$")  # ASCII digits only
 MAX_ERRORS_SHOWN = 20
 UNKNOWN_RULE = "roster.unknown_school"
 

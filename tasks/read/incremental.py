@@ -7,8 +7,9 @@ from typing import Literal
 
 import pandas as pd
 
-from junheng.contract import ReceivedFile, ReturnBatch
+from junheng.contract import Finding, ReceivedFile, ReturnBatch
 from junheng.settings import DEFAULT_COUNTY_CODE
+from tasks.read.file_names import name_code_findings
 from tasks.read.returns import read_returns
 from warehouse.engine import connected, init_warehouse, query_frame
 
@@ -42,6 +43,43 @@ def _from_audit(rows: pd.DataFrame) -> list[ReceivedFile]:
     ]
 
 
+def identical_copies(files: list[ReceivedFile]) -> tuple[list[ReceivedFile], list[Finding]]:
+    """One file per content (sha256), and a note on every other copy of it.
+
+    Mail clients save a second download as "x(1).xlsx": the same bytes, so the same return. The copy
+    received first (then the shorter name) is the one read; each other copy is named in an
+    information finding and not read again."""
+    ordered = sorted(files, key=lambda f: (f.received_at, len(f.file_name), f.file_name))
+    kept: dict[str, ReceivedFile] = {}
+    notes: list[Finding] = []
+    for f in ordered:
+        first = kept.setdefault(f.file_id, f)
+        if first is f:
+            continue
+        notes.append(
+            Finding(
+                file_id=f.file_id,
+                file_name=f.file_name,
+                sheet="",
+                cell="",
+                rule="file.duplicate",
+                severity="info",
+                value=first.file_name,
+                message=f"文件「{f.file_name}」与「{first.file_name}」内容完全相同（同一份报表的副本），"
+                "按一份报表处理，只读取和入库一次。无需处理；以后只发送一份即可",
+            )
+        )
+    order = {id(f): i for i, f in enumerate(files)}
+    return sorted(kept.values(), key=lambda f: order[id(f)]), notes
+
+
+def _read_once(read: Callable[[list[ReceivedFile]], ReturnBatch], files: list[ReceivedFile]) -> ReturnBatch:
+    unique, notes = identical_copies(files)
+    batch = read(unique)
+    batch.findings.extend([*notes, *name_code_findings(batch)])
+    return batch
+
+
 def read_incremental(
     url: str,
     period: str,
@@ -60,20 +98,21 @@ def read_incremental(
     ``failed``: only the files whose last status was rejected (read again from the archive).
     ``all``: every received file of this run (after a reader or rule fix).
     ``read``: how the files are read (the flow reads in chunks on its Dask cluster when it has one).
+    Identical copies of a file are read once and noted (identical_copies).
     """
     if reread == "all":
-        return read(files)
+        return _read_once(read, files)
     done = processed_files(url, period, county_code)
     if reread == "failed":
-        return read(_from_audit(done[done["status"] == "rejected"]))
+        return _read_once(read, _from_audit(done[done["status"] == "rejected"]))
     seen = set(done["file_id"])
     fresh = [f for f in files if f.file_id not in seen]
     if not fresh:
         return read([])
-    batch = read(fresh)
+    batch = _read_once(read, fresh)
     schools = set(batch.info["school_code"].dropna().astype(str)) if not batch.info.empty else set()
     fresh_ids = {f.file_id for f in fresh}
     prior = done[done["status"].eq("loaded") & done["school_code"].isin(schools) & ~done["file_id"].isin(fresh_ids)]
     if prior.empty:
         return batch
-    return read([*fresh, *_from_audit(prior)])
+    return _read_once(read, [*fresh, *_from_audit(prior)])

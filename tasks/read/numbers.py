@@ -40,7 +40,7 @@ _MONEY_SUFFIX_IN_YUAN = {"万元": 10000.0, "万": 10000.0, "元": 1.0}
 _UNIT_IN_YUAN = {"元": 1.0, "万元": 10000.0}
 
 _NUMBER_RE = re.compile(
-    r"^([+-]?)(\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
+    r"^([+-]?)([0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
     r"(万元|元|万|人|名|个|间|所|台|套|次|年|平方米|平米|m\^?2)?$"
 )
 
@@ -91,14 +91,15 @@ def parse_number(x: object, unit: str | None = None) -> float | None:
     s = x.strip()
     if not s:
         return None
-    try:
-        v = float(s)  # plain "45", "1234.5": no regex needed
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(v):
-            return v
-        raise _not_a_number(s)
+    if s.isascii():  # float() would also take ٣٠ or ３０: other digits go through the text rules
+        try:
+            v = float(s)  # plain "45", "1234.5": no regex needed
+        except ValueError:
+            pass
+        else:
+            if math.isfinite(v):
+                return v
+            raise _not_a_number(s)
     return _parse_text(s, unit)
 
 
@@ -141,10 +142,12 @@ def _suffix_factor(suffix: str, unit: str | None) -> float:
 # --- periods and dates (key/value cells of 基本信息) -----------------------------------------
 
 _EXCEL_EPOCH = date(1899, 12, 30)
-_PERIOD_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})(?:月份?|月)?(?:[-/.](\d{1,2})日?|(\d{1,2})日)?$")
-_COMPACT_PERIOD_RE = re.compile(r"^(\d{4})(\d{2})$")
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[t ]*\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
-_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_PERIOD_RE = re.compile(r"^([0-9]{4})[-/.年]([0-9]{1,2})(?:月份?|月)?(?:[-/.]([0-9]{1,2})日?|([0-9]{1,2})日)?$")
+_COMPACT_PERIOD_RE = re.compile(r"^([0-9]{4})([0-9]{2})$")
+_DATE_RE = re.compile(
+    r"^([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:[t ]*[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?$"
+)
+_COMPACT_DATE_RE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$")
 
 
 class ValueFormatError(ValueError):

@@ -191,6 +191,17 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _read_file(rf: ReceivedFile) -> _FileResult:
     res = _FileResult(rf)
+    if rf.refused or not rf.archive_path:  # a link, a device, an unreadable entry: never opened
+        res.add(
+            "",
+            "",
+            "file.not_regular",
+            "error",
+            "",
+            rf.refused or "文件没有归档，无法读取",
+            "请把报表文件本身（不是快捷方式、文件夹或设备）放进收件目录后重新运行",
+        )
+        return res
     try:
         sheets = load_sheets(rf.archive_path)
         if county_sheet(sheets) is not None:  # the county return: read by tasks.read.county_return

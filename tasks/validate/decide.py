@@ -33,9 +33,14 @@ def decide(batch: ReturnBatch, findings: list[Finding]) -> pd.DataFrame:
     counts: dict[tuple[str, str], int] = {}
     for f in findings:
         counts[(f.file_id, f.severity)] = counts.get((f.file_id, f.severity), 0) + 1
-    info = batch.info.set_index("file_id") if not batch.info.empty else pd.DataFrame()
+    # One row per file: a file received twice (the same bytes under two names) is one return.
+    info = batch.info.drop_duplicates("file_id").set_index("file_id") if not batch.info.empty else pd.DataFrame()
     rows = []
+    seen: set[str] = set()
     for rf in batch.files:
+        if rf.file_id in seen:
+            continue
+        seen.add(rf.file_id)
         school = info.loc[rf.file_id, "school_code"] if rf.file_id in info.index else None
         submitted = info.loc[rf.file_id, "submitted_on"] if rf.file_id in info.index else None
         n_err = counts.get((rf.file_id, "error"), 0)
@@ -55,8 +60,6 @@ def decide(batch: ReturnBatch, findings: list[Finding]) -> pd.DataFrame:
             }
         )
     status = pd.DataFrame(rows, columns=STATUS_COLUMNS)
-    # The same file received twice (same hash) is one return.
-    status = status.drop_duplicates("file_id", keep="first")
     ok = status[status["status"] == "loaded"].copy()
     ok["_sub"] = ok["submitted_on"].map(lambda d: d if d is not None else date.min)
     ok = ok.sort_values(["school_code", "_sub", "received_at", "file_name"], ascending=[True, False, False, False])

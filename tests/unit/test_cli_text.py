@@ -14,9 +14,9 @@ from junheng.cli.zh_argparse import translate
 # Words that may stay in Latin letters: the command and option names, file types, product names,
 # environment variables and the metavars people type (URL, YYYY-MM).
 ALLOWED = re.compile(
-    r"--?[a-z][a-z-]*|junheng|JUNHENG_[A-Z_]+|SQLAlchemy|PostgreSQL|DuckDB|postgresql\+psycopg://\S+|"
+    r"expectations/plans/\S*|--?[a-z][a-z-]*|junheng|JUNHENG_[A-Z_]+|SQLAlchemy|PostgreSQL|DuckDB|postgresql\+psycopg://\S+|"
     r"JH-2026\.1|\.?xlsx|URL|YYYY-MM|inbox|reports|duckdb|mart|analyst|template|policy|show|recompute|"
-    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|data|bogus|Excel|WPS"
+    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|data|bogus|Excel|WPS|city|rollup|yuxi"
 )
 
 
@@ -38,6 +38,9 @@ COMMANDS = [
     ["roster", "import"],
     ["warehouse"],
     ["warehouse", "init"],
+    ["city"],
+    ["city", "run"],
+    ["city", "rollup"],
 ]
 
 

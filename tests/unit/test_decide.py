@@ -74,3 +74,14 @@ def test_a_run_of_rejected_files_only_decides_without_error() -> None:
     info = [{"file_id": "a" * 64, "school_code": "3708300001", "submitted_on": None}]
     out = decide(batch(files, info), [error("a")])
     assert list(out["status"]) == ["rejected"]
+
+
+def test_the_same_file_twice_is_one_return_not_a_crash() -> None:
+    """x.xlsx and its byte-identical copy x(1).xlsx share one file id (issue 13 item 2)."""
+    files = [rf("a", "a.xlsx", datetime(2026, 10, 10)), rf("a", "a(1).xlsx", datetime(2026, 10, 11))]
+    info = [
+        {"file_id": "a" * 64, "school_code": "3708300001", "submitted_on": date(2026, 10, 5)},
+        {"file_id": "a" * 64, "school_code": "3708300001", "submitted_on": date(2026, 10, 5)},
+    ]
+    status = decide(batch(files, info), [])
+    assert status[["file_name", "status"]].values.tolist() == [["a.xlsx", "loaded"]]

@@ -196,3 +196,21 @@ def test_typed_decimals_parse_back(d: object, full_width: bool, grouped: bool) -
 @given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["万元", "元"]))
 def test_money_in_the_columns_unit_is_unchanged(n: int, unit: str) -> None:
     assert parse_number(f"{n}{unit}", unit) == float(n)
+
+
+@pytest.mark.parametrize("cell", ["٣٠", "४५", "٢٠٢٦-١٠"])
+def test_only_ascii_or_full_width_digits_are_numbers(cell: str) -> None:
+    """Arabic-Indic or Devanagari digits pass \\d and float(); a return never means them (issue 13)."""
+    with pytest.raises(NumberError):
+        parse_number(cell)
+
+
+def test_full_width_digits_still_read_as_typed_with_a_chinese_input_method() -> None:
+    assert parse_number("４５") == 45.0
+    assert parse_period("２０２６-１０") == "2026-10"
+
+
+@pytest.mark.parametrize("cell", ["٢٠٢٦-١٠", "2026-1٠", "２０２６年١٠月"])
+def test_periods_take_ascii_digits_only(cell: str) -> None:
+    with pytest.raises(ValueFormatError):
+        parse_period(cell)
