@@ -68,7 +68,7 @@ def unit_costs_from_env() -> UnitCosts:
 
 # 县级行政区划代码 (6 digits, e.g. 370830). The default means "not set": a warehouse of one county.
 DEFAULT_COUNTY_CODE = "000000"
-COUNTY_CODE_RE = re.compile(r"[0-9]{6}")  # ASCII digits only: \d would take ０ or ٠
+COUNTY_CODE_RE = re.compile(r"\A[0-9]{6}\Z")  # ASCII digits only (\d takes ０ or ٠); \Z: no trailing newline
 
 
 def check_county_code(code: str) -> str:
