@@ -12,28 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from junheng.errors import ConfigError
+from warehouse.models import model, names, view_order
 from warehouse.schema import SCHEMAS, metadata
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-
-# Views the analyst contract exposes, built from sql/staging and sql/marts (file name = view name).
-STAGING_VIEWS = ("stg_unit_resource",)
-MART_VIEWS = (
-    "school_indicators",
-    "school_compliance",
-    "county_cv",
-    "return_status",
-    "validation_issues",
-    "school_units",
-    # analytics (issue 6): filled by tasks.model.analytics.compute_analytics after the indicator models
-    "variance_report",
-    "outliers",
-    "remediation",
-    "cv_contribution",
-    # all 31 indicators and the vetoes (issue 4): filled by tasks.model.scorecard.compute_scorecard
-    "county_scorecard",
-    "county_verdict",
-)
+# The views of the analyst contract, in manifest order (sql/models.yml declares them).
+STAGING_VIEWS = names("staging", "view")
+MART_VIEWS = names("marts", "view")
 
 
 INIT_LOCK_KEY = 0x4A48_494E_4954  # "JHINIT": PostgreSQL advisory lock taken while the schema is set up
@@ -48,10 +32,6 @@ def make_engine(url: str) -> Engine:
 
 def is_duckdb(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "duckdb"
-
-
-def read_sql_file(layer: str, name: str) -> str:
-    return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def init_warehouse(engine: Engine) -> None:
@@ -72,10 +52,9 @@ def init_warehouse(engine: Engine) -> None:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
         _refuse_single_county_tables(conn)
         metadata.create_all(conn, checkfirst=True)
-        for name in STAGING_VIEWS:
-            conn.execute(sa.text(f"CREATE OR REPLACE VIEW core.{name} AS\n{read_sql_file('staging', name)}"))
-        for name in MART_VIEWS:
-            conn.execute(sa.text(f"CREATE OR REPLACE VIEW mart.{name} AS\n{read_sql_file('marts', name)}"))
+        for name in view_order():
+            m = model(name)
+            conn.execute(sa.text(f"CREATE OR REPLACE VIEW {m.relation} AS\n{m.sql()}"))
 
 
 def _refuse_single_county_tables(conn: Connection) -> None:
@@ -151,9 +130,11 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
     return len(df)
 
 
-def run_model(conn: Connection, layer: str, name: str, table: sa.Table, params: dict[str, object]) -> int:
-    """Replace the (county, period) slice of a fact table with the rows of its SQL model (one SELECT)."""
-    select = read_sql_file(layer, name)
+def run_model(conn: Connection, name: str, params: dict[str, object]) -> int:
+    """Replace the (county, period) slice of a table model with the rows of its SQL (one SELECT)."""
+    m = model(name)
+    table = metadata.tables[m.relation]
+    select = m.sql()
     conn.execute(table.delete().where(table.c.period == params["period"], table.c.county_code == params["county_code"]))
     cols = ", ".join(c.name for c in table.columns)
     res = conn.execute(

@@ -22,7 +22,6 @@ SELECT c.county_code,
        c.plan_need,
        c.plan_cv_after
 FROM core.fct_cv_contribution AS c
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = c.school_code
- AND s.valid_from <= c.period
- AND (s.valid_to IS NULL OR c.period < s.valid_to)
+ AND s.period = c.period

@@ -17,7 +17,6 @@ SELECT o.county_code,
        o.severity,
        o.message
 FROM core.fct_outlier AS o
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = o.school_code
- AND s.valid_from <= o.period
- AND (s.valid_to IS NULL OR o.period < s.valid_to)
+ AND s.period = o.period

@@ -17,7 +17,6 @@ SELECT r.county_code,
        r.need_to_floor,
        r.need_to_floor_whole
 FROM core.fct_remediation AS r
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = r.school_code
- AND s.valid_from <= r.period
- AND (s.valid_to IS NULL OR r.period < s.valid_to)
+ AND s.period = r.period

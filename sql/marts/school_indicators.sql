@@ -15,7 +15,6 @@ SELECT i.county_code,
        i.in_cv,
        i.file_id
 FROM core.fct_school_indicator AS i
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = i.school_code
- AND s.valid_from <= i.period
- AND (s.valid_to IS NULL OR i.period < s.valid_to)
+ AND s.period = i.period

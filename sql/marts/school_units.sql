@@ -15,7 +15,6 @@ SELECT u.county_code,
        u.scope_note,
        u.file_id
 FROM core.fct_school_section AS u
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = u.school_code
- AND s.valid_from <= u.period
- AND (s.valid_to IS NULL OR u.period < s.valid_to)
+ AND s.period = u.period

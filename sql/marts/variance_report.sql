@@ -15,7 +15,6 @@ SELECT v.county_code,
        v.change_bound,
        v.flagged
 FROM core.fct_variance AS v
-LEFT JOIN core.dim_school AS s
+LEFT JOIN core.stg_school_asof AS s
   ON s.school_code = v.school_code
- AND s.valid_from <= v.period
- AND (s.valid_to IS NULL OR v.period < s.valid_to)
+ AND s.period = v.period

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -43,15 +40,6 @@ class LoadResult:
     files_superseded: int
     schools_loaded: list[str] = field(default_factory=list)
     statuses: list[dict[str, object]] = field(default_factory=list)
-
-
-def _test_pause_in_load() -> None:
-    """TEST ONLY (tests/integration/test_failures.py): JUNHENG_TEST_PAUSE_IN_LOAD=<marker file> writes
-    the marker and sleeps inside the open load transaction so the test can SIGKILL the run mid-load."""
-    marker = os.environ.get("JUNHENG_TEST_PAUSE_IN_LOAD")
-    if marker:
-        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-        time.sleep(600)
 
 
 def load_run(
@@ -94,7 +82,6 @@ def load_run(
             record_files(conn, period, status.assign(period=period, run_id=run_id, processed_at=now), cc)
             record_findings(conn, period, list(status["file_id"]), ff, now, run_id, cc)
             compute_period(conn, period, settings.choices.cv_method, now, cc)
-            _test_pause_in_load()
             conn.execute(s.run_log.delete().where(s.run_log.c.run_id == run_id))
             conn.execute(
                 s.run_log.insert().values(
@@ -138,8 +125,7 @@ POLICY_SCHOOLS_SQL = """
 SELECT u.file_id, f.file_name, u.school_code, MAX(d.school_type) AS school_type, SUM(u.students) AS students
 FROM core.fct_school_section AS u
 LEFT JOIN audit.ingest_file AS f ON f.county_code = u.county_code AND f.period = u.period AND f.file_id = u.file_id
-LEFT JOIN core.dim_school AS d ON d.school_code = u.school_code AND d.valid_from <= u.period
-     AND (d.valid_to IS NULL OR u.period < d.valid_to)
+LEFT JOIN core.stg_school_asof AS d ON d.school_code = u.school_code AND d.period = u.period
 WHERE u.county_code = :county_code AND u.period = :period
 GROUP BY u.file_id, f.file_name, u.school_code
 """

@@ -1,31 +1,71 @@
-"""The model run of a county's period: the SQL indicator models, then analytics and the scorecard built on them."""
+"""The model run of a county's period: every table model of sql/models.yml, in the order its
+dependencies give, each replacing its (county, period) slice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from graphlib import TopologicalSorter
 
 from sqlalchemy import Connection
 
 from junheng.settings import DEFAULT_COUNTY_CODE
-from tasks.model.analytics import compute_analytics
+from tasks.model.analytics import compute_analytics, config_from_env
 from tasks.model.scorecard import compute_scorecard
-from warehouse import schema as s
 from warehouse.engine import run_model
+from warehouse.models import Model, models
+
+Step = Callable[[Connection, str, datetime, str], object]
+
+# The Python steps that fill table models (a model's `python:` in the manifest names its step).
+PYTHON_STEPS: dict[str, Step] = {
+    "analytics": lambda conn, period, at, county: compute_analytics(conn, period, at, county_code=county),
+    "scorecard": lambda conn, period, at, county: compute_scorecard(conn, period, at, county_code=county),
+}
+
+
+def _step_of(m: Model) -> str:
+    """A SQL model is its own step; models filled by one Python step share it."""
+    return f"python:{m.python}" if m.python else m.name
+
+
+def run_order(all_models: dict[str, Model] | None = None) -> list[str]:
+    """The steps of a county's period run, each after the steps that fill the tables it reads.
+
+    Views need no step (they read the tables as they are); a view a table model reads passes the
+    dependency on to the tables behind it.
+    """
+    all_models = all_models if all_models is not None else models()
+
+    def tables_behind(name: str) -> set[str]:
+        m = all_models[name]
+        if m.kind == "table":
+            return {name}
+        return set().union(*(tables_behind(d) for d in m.depends_on)) if m.depends_on else set()
+
+    graph: dict[str, set[str]] = {}
+    for m in all_models.values():
+        if m.kind != "table" or m.slice != "county_period":
+            continue
+        step = _step_of(m)
+        before = set().union(*(tables_behind(d) for d in m.depends_on)) if m.depends_on else set()
+        graph.setdefault(step, set()).update(_step_of(all_models[t]) for t in before if _step_of(all_models[t]) != step)
+    return list(TopologicalSorter(graph).static_order())
 
 
 def compute_period(
     conn: Connection, period: str, cv_method: str, computed_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
 ) -> None:
-    """Run the indicator models for the county's period (each replaces its (county, period) slice)."""
+    """Run the county's period: each table model replaces its (county, period) slice."""
     params: dict[str, object] = {
         "period": period,
         "county_code": county_code,
         "cv_method": cv_method,
         "computed_at": computed_at,
+        "change_bound": config_from_env().change_bound,
     }
-    run_model(conn, "indicators", "fct_school_indicator", s.fct_school_indicator, params)
-    run_model(conn, "indicators", "fct_school_compliance", s.fct_school_compliance, params)
-    run_model(conn, "indicators", "fct_county_indicator", s.fct_county_indicator, params)
-
-    compute_analytics(conn, period, computed_at, county_code=county_code)
-    compute_scorecard(conn, period, computed_at, county_code=county_code)
+    for step in run_order():
+        if step.startswith("python:"):
+            PYTHON_STEPS[step.removeprefix("python:")](conn, period, computed_at, county_code)
+        else:
+            run_model(conn, step, params)

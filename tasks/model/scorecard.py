@@ -287,8 +287,7 @@ SELECT u.school_code, MAX(d.school_type) AS school_type, MAX(u.file_id) AS file_
        MAX(CASE WHEN d.is_teaching_point THEN 1 ELSE 0 END) AS is_teaching_point,
        MAX(CASE WHEN u.is_unit THEN 1 ELSE 0 END) AS has_unit
 FROM core.fct_school_section AS u
-LEFT JOIN core.dim_school AS d ON d.school_code = u.school_code AND d.valid_from <= u.period
-     AND (d.valid_to IS NULL OR u.period < d.valid_to)
+LEFT JOIN core.stg_school_asof AS d ON d.school_code = u.school_code AND d.period = u.period
 WHERE u.county_code = :county_code AND u.period = :period
 GROUP BY u.school_code
 """

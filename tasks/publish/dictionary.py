@@ -1,19 +1,15 @@
-"""The data dictionary of the marts: columns read from the warehouse, descriptions from sql/marts/dictionary.yaml."""
+"""The data dictionary of the marts, from the model manifest (sql/models.yml); column types from the warehouse."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from html import escape
-from pathlib import Path
-from typing import Any
 
 import pandas as pd
-import yaml
 from sqlalchemy.engine import Connection
 
-from junheng.errors import ConfigError
+from warehouse.engine import query_frame
+from warehouse.models import manifest, names
 
-DICTIONARY_YAML = Path(__file__).resolve().parents[2] / "sql" / "marts" / "dictionary.yaml"
 MISSING = "（未说明）"
 COLUMNS = ["mart", "mart_description", "grain", "column", "type", "description"]
 HEADERS_ZH = {
@@ -24,17 +20,6 @@ HEADERS_ZH = {
     "type": "类型",
     "description": "说明",
 }
-
-
-@lru_cache(maxsize=1)
-def load_descriptions(path: Path = DICTIONARY_YAML) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"数据字典文件无法读取：{path}：{exc}", "检查 sql/marts/dictionary.yaml 的格式") from exc
-    if not isinstance(data, dict) or "marts" not in data:
-        raise ConfigError(f"数据字典文件缺少 marts 部分：{path}", "参照文件开头的说明补全")
-    return data
 
 
 def type_label(sql_type: str) -> str:
@@ -53,8 +38,6 @@ def type_label(sql_type: str) -> str:
 
 def mart_columns(conn: Connection) -> pd.DataFrame:
     """Every column of every view in schema mart, in column order (information_schema works on both engines)."""
-    from warehouse.engine import query_frame
-
     return query_frame(
         conn,
         "SELECT table_name AS mart, column_name AS column, data_type AS sql_type, ordinal_position AS pos "
@@ -63,31 +46,34 @@ def mart_columns(conn: Connection) -> pd.DataFrame:
 
 
 def build_dictionary(conn: Connection) -> pd.DataFrame:
-    """One row per mart column: mart, its description and grain, column, type and description."""
-    desc = load_descriptions()
-    shared: dict[str, str] = desc.get("columns") or {}
-    marts: dict[str, dict[str, Any]] = desc["marts"]
+    """One row per declared mart column: mart, its description and grain, column, type and description.
+
+    Names, order and descriptions come from the manifest; the type is the warehouse's (a column the
+    warehouse lacks shows MISSING as its type, so undescribed() names it)."""
+    m = manifest()
     cols = mart_columns(conn)
+    types = {(str(r.mart), str(r.column)): str(r.sql_type) for r in cols.itertuples(index=False)}
     rows = []
-    for r in cols.itertuples(index=False):
-        m = marts.get(str(r.mart)) or {}
-        own: dict[str, str] = m.get("columns") or {}
-        rows.append(
-            {
-                "mart": str(r.mart),
-                "mart_description": m.get("description", MISSING),
-                "grain": m.get("grain", MISSING),
-                "column": str(r.column),
-                "type": type_label(str(r.sql_type)),
-                "description": own.get(str(r.column)) or shared.get(str(r.column)) or MISSING,
-            }
-        )
+    for name in sorted(names("marts")):
+        model = m.models[name]
+        for col in model.columns:
+            sql_type = types.get((name, col))
+            rows.append(
+                {
+                    "mart": name,
+                    "mart_description": model.description,
+                    "grain": model.grain,
+                    "column": col,
+                    "type": type_label(sql_type) if sql_type else MISSING,
+                    "description": m.description(name, col) or MISSING,
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def undescribed(d: pd.DataFrame) -> list[str]:
-    """'mart.column' of every column (or mart) without a description."""
-    bad = d[(d["description"] == MISSING) | (d["mart_description"] == MISSING)]
+    """'mart.column' of every declared column without a description or not in the warehouse."""
+    bad = d[(d["description"] == MISSING) | (d["mart_description"] == MISSING) | (d["type"] == MISSING)]
     return [f"{r.mart}.{r.column}" for r in bad.itertuples(index=False)]
 
 

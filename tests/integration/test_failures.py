@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,7 +125,8 @@ def test_sigkill_mid_load_then_rerun_equals_an_uninterrupted_run(
     data = tmp_path / "data"
     marker_file = tmp_path / "in-load"
     cmd, env = junheng(api, *run_args(inbox, warehouse_url, data, tmp_path / "out1"))
-    env["JUNHENG_TEST_PAUSE_IN_LOAD"] = str(marker_file)
+    # The same run with a pause injected after the model run, inside the open load transaction.
+    cmd = [sys.executable, str(Path(__file__).with_name("paused_run.py")), str(marker_file), *cmd[1:]]
     proc = start(cmd, env, tmp_path / "killed.log", cwd=tmp_path)
     try:
         wait_until(
