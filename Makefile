@@ -42,14 +42,18 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Headless Chromium and a CJK font for the HTML report check (tests/e2e/test_county_report.py),
-# installed with apt-get only when missing; without them that test fails in CI and skips locally.
+# What the output checks need, installed with apt-get only when missing: headless Chromium and a CJK
+# font for the HTML report check (tests/e2e/test_county_report.py), LibreOffice and poppler to print
+# every generated workbook to PDF (tests/e2e/test_outputs_for_people.py). Without them those tests
+# fail in CI and skip locally.
 browser:
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk"; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/soffice ] && [ -x /usr/bin/pdftotext ] \
+	  && fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk"; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei \
-	  || echo "chromium 安装失败：HTML 报告的浏览器检查将失败（CI）或跳过（本机）"; \
-	else echo "请安装 chromium 和 fonts-wqy-microhei（需要 root）：HTML 报告的浏览器检查将失败（CI）或跳过（本机）"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-wqy-microhei libreoffice-calc-nogui poppler-utils \
+	  || echo "chromium / LibreOffice 安装失败：报告的浏览器和打印检查将失败（CI）或跳过（本机）"; \
+	else echo "请安装 chromium、fonts-wqy-microhei、libreoffice-calc-nogui 和 poppler-utils（需要 root）：报告的浏览器和打印检查将失败（CI）或跳过（本机）"; fi
 
 test: setup lint browser
 	PREFECT_HOME=$(CURDIR)/.pytest-prefect $(BIN)/python -m pytest
