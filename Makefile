@@ -50,7 +50,7 @@ browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/soffice ] && [ -x /usr/bin/pdftotext ] \
 	  && fc-list 2>/dev/null | grep -qiE "wqy|noto sans cjk"; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    chromium fonts-wqy-microhei libreoffice-calc-nogui poppler-utils \
 	  || echo "chromium / LibreOffice 安装失败：报告的浏览器和打印检查将失败（CI）或跳过（本机）"; \
 	else echo "请安装 chromium、fonts-wqy-microhei、libreoffice-calc-nogui 和 poppler-utils（需要 root）：报告的浏览器和打印检查将失败（CI）或跳过（本机）"; fi
