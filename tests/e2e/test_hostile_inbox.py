@@ -1,0 +1,102 @@
+"""An inbox holding attack files next to the county's returns (issue 13 items 1, 2, 6, 7): the run
+completes, loads every good return exactly as without them, and rejects or notes each attack file
+with a located message. On DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from test_monthly_flow import PERIOD, marts, run, write_county
+
+from flows.monthly import monthly_returns
+from junheng.errors import ConfigError
+
+MODEL_MARTS = ("school_indicators", "school_compliance", "county_cv")
+
+
+def with_far_cell(src: Path, dst: Path) -> Path:
+    """A copy of a return with one value at XFD1048576 of 班级学生 (an 18 KB file the parser would
+    turn into a 549 GB grid)."""
+    with zipfile.ZipFile(src) as z:
+        wb = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    rid = re.search(r'<sheet [^>]*name="班级学生"[^>]*r:id="([^"]+)"', wb)
+    assert rid
+    target = re.search(rf'Id="{rid.group(1)}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels)
+    assert target
+    part = (target.group(1) or target.group(2)).lstrip("/")
+    part = part if part.startswith("xl/") else f"xl/{part}"
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for m in zin.infolist():
+            data = zin.read(m.filename)
+            zout.writestr(m, data.replace(b"</sheetData>", far + b"</sheetData>") if m.filename == part else data)
+    return dst
+
+
+def sorted_frame(df):  # type: ignore[no-untyped-def]
+    keys = [c for c in df.columns if c not in ("computed_at", "run_id", "loaded_at")]
+    return df[keys].sort_values(keys[:4]).reset_index(drop=True)
+
+
+def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) -> None:
+    inbox = tmp_path / "inbox"
+    write_county(inbox)
+    clean = run(inbox, warehouse_url, tmp_path)
+    before = {k: sorted_frame(v) for k, v in marts(warehouse_url).items() if k in MODEL_MARTS}
+
+    long_name = "甲" * 83 + "a.xlsx"  # 255 bytes, the longest legal name
+    shutil.copy2(inbox / "A.xlsx", inbox / "A(1).xlsx")  # a byte-identical copy, as mail clients save it
+    shutil.copy2(inbox / "C.xlsx", inbox / long_name)
+    with_far_cell(inbox / "B-final.xlsx", inbox / "乙小学-远处单元格.xlsx")
+    (inbox / "3708300009_环境.xlsx").symlink_to("/proc/self/environ")
+    os.mkfifo(inbox / "管道.xlsx")
+    (inbox / ".隐藏.xlsx").write_text("不是报表", encoding="utf-8")
+
+    result = monthly_returns(
+        period=PERIOD,
+        inbox=str(inbox),
+        warehouse_url=warehouse_url,
+        data_dir=str(tmp_path / "data"),
+        out_dir=str(tmp_path / "out"),
+        reread="all",
+    )
+    assert not result["no_valid_returns"]
+    after = marts(warehouse_url)
+    for name in MODEL_MARTS:  # every good return loaded exactly as without the attack files
+        assert sorted_frame(after[name]).equals(before[name]), name
+    assert result["files_loaded"] == clean["files_loaded"] == 3
+
+    status = after["return_status"].set_index("file_name")["status"]
+    for refused in ("乙小学-远处单元格.xlsx", "3708300009_环境.xlsx", "管道.xlsx", ".隐藏.xlsx"):
+        assert status[refused] == "rejected", refused
+    assert "A(1).xlsx" not in status.index and long_name not in status.index  # copies: one return each
+
+    issues = after["validation_issues"]
+    msg = dict(zip(issues["file_name"], issues["message"], strict=False))
+    assert "工作表「班级学生」XFD1048576 单元格" in msg["乙小学-远处单元格.xlsx"]
+    assert "符号链接" in msg["3708300009_环境.xlsx"] and "不是普通文件" in msg["管道.xlsx"]
+    assert "与「A.xlsx」内容完全相同" in msg["A(1).xlsx"] and "与「C.xlsx」内容完全相同" in msg[long_name]
+
+    archived = [p for p in (tmp_path / "data").rglob("*") if p.is_file() and ".prefect" not in p.parts]
+    assert not any(b"PATH=" in p.read_bytes() for p in archived)  # the environment was never copied
+
+
+def test_the_flow_checks_its_own_parameters_and_the_period_folder(tmp_path: Path, warehouse_url: str) -> None:
+    inbox = tmp_path / "inbox"
+    write_county(inbox)
+    with pytest.raises(ConfigError, match="报表期"):
+        monthly_returns(period="2026-010", inbox=str(inbox), warehouse_url=warehouse_url, data_dir=str(tmp_path))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / PERIOD).write_text("a file where the period's folder goes", encoding="utf-8")
+    with pytest.raises(ConfigError, match=PERIOD):
+        monthly_returns(
+            period=PERIOD, inbox=str(inbox), warehouse_url=warehouse_url, data_dir=str(tmp_path), out_dir=str(out)
+        )
+    assert not list((tmp_path / "archive").rglob("*.xlsx"))  # stopped before anything was received
