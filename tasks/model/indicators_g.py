@@ -82,7 +82,8 @@ def g3_school(
 ) -> list[Result]:
     """G3 for one school: room count per type against max(1, ceil(classes/12)), then every room's area.
 
-    ``rooms`` is (room_type, area m²) per room. A room with no area reported is not judged.
+    ``rooms`` is (room_type, area m²) per room. A room with no area reported is not judged; a type
+    the school has no room of has no area line.
     """
     out: list[Result] = []
     rules = list(rules)
@@ -106,20 +107,8 @@ def g3_school(
     for r in _rules(rules, "G3", "area"):
         areas = [a for t, a in rooms if t == r.item]
         if not areas:
-            out.append(
-                Result(
-                    school_code,
-                    "all",
-                    "G3",
-                    "area",
-                    r.item,
-                    None,
-                    r.value,
-                    None,
-                    f"没有{r.item}教室，无面积可判",
-                    file_id,
-                )
-            )
+            # No room of the type: its shortfall is the rooms line's; there is no area to judge, and an
+            # unknown here would turn the county's area line into 未报告 (a teaching point has no rooms).
             continue
         if any(a is None or _nan(a) for a in areas):
             out.append(

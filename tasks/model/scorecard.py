@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from junheng.policy import NATIONAL_CODES, Rule, part_of, rules_in_force
 from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.model.indicators_g import CountyValue, fitness_county, g11_county, myopia_change, school_rules
+from tasks.model.units import MERGED_NOTE_PREFIX
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, query_frame
 
@@ -284,13 +285,47 @@ def build_scorecard(
 
 SCHOOLS_SQL = """
 SELECT u.school_code, MAX(d.school_type) AS school_type, MAX(u.file_id) AS file_id,
-       MAX(CASE WHEN d.is_teaching_point THEN 1 ELSE 0 END) AS is_teaching_point,
-       MAX(CASE WHEN u.is_unit THEN 1 ELSE 0 END) AS has_unit
+       MAX(d.parent_school_code) AS parent_school_code
 FROM core.fct_school_section AS u
 LEFT JOIN core.stg_school_asof AS d ON d.school_code = u.school_code AND d.period = u.period
 WHERE u.county_code = :county_code AND u.period = :period
 GROUP BY u.school_code
 """
+
+
+def g_population(
+    schools: pd.DataFrame, sections: pd.DataFrame, classes: pd.DataFrame, rooms: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Who the G checks judge: every school of the period, teaching points included (indicators.md:
+    their exclusion is from R1–R7 and the CVs only).
+
+    Under the teaching-point policy ``merge`` a teaching point's teachers are already in its parent's
+    section rows (tasks/model/units.py): it is judged as part of its parent, so its own section rows
+    leave the totals (counted once) and its classes and rooms go to the parent (G3, G5).
+    """
+    if sections.empty:
+        return schools, sections, classes, rooms
+    merged_rows = sections["scope_note"].fillna("").str.startswith(MERGED_NOTE_PREFIX)
+    merged = set(sections.loc[merged_rows, "school_code"].astype(str))
+    if not merged:
+        return schools, sections, classes, rooms
+    parent = {
+        str(c): str(p)
+        for c, p in zip(schools["school_code"], schools["parent_school_code"], strict=True)
+        if str(c) in merged and isinstance(p, str)
+    }
+
+    def to_parent(frame: pd.DataFrame) -> pd.DataFrame:
+        if frame.empty:
+            return frame
+        return frame.assign(school_code=frame["school_code"].astype(str).map(lambda c: parent.get(c, c)))
+
+    return (
+        schools[~schools["school_code"].astype(str).isin(merged)],
+        sections[~merged_rows],
+        to_parent(classes),
+        to_parent(rooms),
+    )
 
 
 def last_year(period: str) -> str:
@@ -315,16 +350,14 @@ def compute_scorecard(
         return _frame(f"SELECT {cols} FROM {table} WHERE county_code = :county_code AND period = :period", p)
 
     rules = list(rules) if rules is not None else rules_in_force(period)
-    schools = _frame(SCHOOLS_SQL)
-    if not schools.empty:
-        # Teaching points left out of the R units (policy exclude_under_50) are left out of G too.
-        schools = schools[~((schools["is_teaching_point"] == 1) & (schools["has_unit"] == 0))]
-    codes = set(schools["school_code"]) if not schools.empty else set()
     sections = _slice("*", "core.fct_school_section")
-    classes = _slice("school_code, section, students", "core.fct_class")
-    rooms = _slice("school_code, room_type, area_m2", "raw.special_room")
+    schools, sections, classes, rooms = g_population(
+        _frame(SCHOOLS_SQL),
+        sections,
+        _slice("school_code, section, students", "core.fct_class"),
+        _slice("school_code, room_type, area_m2", "raw.special_room"),
+    )
     quality, quality_before = _slice("*", "raw.quality"), _slice("*", "raw.quality", last_year(period))
-    sections = sections[sections["school_code"].isin(codes)] if not sections.empty else sections
     per_school = school_rules(schools, sections, classes, rooms, rules)
     county_values = [*g11_county(sections), *fitness_county(quality), myopia_change(quality, quality_before)]
     card = build_scorecard(

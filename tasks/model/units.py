@@ -25,6 +25,9 @@ _R3_OTHER = "_r3_other_art"  # the other-art count R3 adds under "all_art" (see 
 # `<code>__raw` marker for a column the sheet lacks (same text as tasks.read.returns.COLUMN_ABSENT).
 COLUMN_ABSENT = "(列缺失)"
 FACILITY_CODES = [c for c in FACILITIES.codes if c != "section"]
+# scope_note of a teaching point merged into its parent (policy merge): the G checks read it
+# (tasks/model/scorecard.py) to count the teaching point once, as part of its parent.
+MERGED_NOTE_PREFIX = "教学点：并入所属学校"
 
 UNIT_COLUMNS = [
     "period",
@@ -218,5 +221,5 @@ def _merge_teaching_points(units: pd.DataFrame) -> pd.DataFrame:
                 0 if pd.isna(tp[code]) else tp[code]
             )
         units.loc[idx, ["is_unit", "in_cv"]] = False
-        units.loc[idx, "scope_note"] = f"教学点：并入所属学校 {tp['_parent']} 计算"
+        units.loc[idx, "scope_note"] = f"{MERGED_NOTE_PREFIX} {tp['_parent']} 计算"
     return units

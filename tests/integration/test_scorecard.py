@@ -106,6 +106,109 @@ def _school(engine: Any, period: str) -> None:
         bulk_insert(conn, s.raw_room, pd.DataFrame(rooms))
 
 
+TP = "3700000002"
+
+
+def _teaching_point(engine: Any, period: str, *, merged: bool) -> None:
+    """A 教学点 of 30 students in 4 classes (8, 8, 7, 7) under CODE: 3 teachers, 2 of them certified,
+    3 trained; 5 eligible for rotation, none rotated; no special rooms. Left out of the R units
+    (exclude_under_50), or merged into CODE (merge: its students and teachers added to CODE's row,
+    as tasks/model/units.py does)."""
+    tp = {
+        "students": 30.0,
+        "teachers": 3.0,
+        "certified_teachers": 2.0,
+        "trained_360h_teachers": 3.0,
+        "rotation_eligible_teachers": 5.0,
+        "rotated_teachers": 0.0,
+        "rotated_backbone_teachers": 0.0,
+    }
+    note = f"教学点：并入所属学校 {CODE} 计算" if merged else "教学点在校生 30 人，少于 50 人，不参与指标和差异系数"
+    with engine.begin() as conn:
+        parent = query_frame(conn, "SELECT * FROM core.fct_school_section WHERE period = :p", {"p": period})
+        row = parent.iloc[0].to_dict()
+        if merged:
+            conn.execute(s.fct_school_section.delete().where(s.fct_school_section.c.period == period))
+            merged_row = {**row, **{k: row[k] + v for k, v in tp.items()}, "classes": row["classes"] + 4}
+            bulk_insert(conn, s.fct_school_section, pd.DataFrame([merged_row]))
+        own = {**row, **tp, "school_code": TP, "classes": 4, "is_unit": False, "in_cv": False, "scope_note": note}
+        bulk_insert(conn, s.fct_school_section, pd.DataFrame([own]))
+        conn.execute(
+            s.dim_school.insert().values(
+                school_sk=f"{TP}@2026-01",
+                school_code=TP,
+                county_code="000000",
+                school_name="王庄教学点",
+                school_type="小学",
+                ownership="公办",
+                is_teaching_point=True,
+                parent_school_code=CODE,
+                valid_from="2026-01",
+                is_current=True,
+                file_id="e" * 64,
+                loaded_at=NOW,
+            )
+        )
+        lineage = {
+            "county_code": "000000",
+            "period": period,
+            "school_code": TP,
+            "file_id": "e" * 64,
+            "source_sheet": "x",
+            "loaded_at": NOW,
+            "section": "primary",
+        }
+        bulk_insert(conn, s.fct_class, pd.DataFrame([{**lineage, "students": n} for n in (8.0, 8.0, 7.0, 7.0)]))
+
+
+def test_teaching_points_count_in_the_g_checks(warehouse_url: str) -> None:
+    """indicators.md: the exclusion of small teaching points is from R1–R7 and the CVs only."""
+    engine = make_engine(warehouse_url)
+    init_warehouse(engine)
+    _school(engine, "2026-10")
+    _teaching_point(engine, "2026-10", merged=False)
+    _compute(engine, "2026-10")
+    card = _card(engine, "2026-10")
+    # G12: 第一小学 10/10 = 100 %, 教学点 2/3 = 66.67 %: 2 schools, 1 failing, the worst 200/3.
+    g12 = _one(card, "G12")
+    assert (g12["n_schools"], g12["n_unmet"], g12["status"]) == (2, 1, "unmet")
+    assert g12["value"] == pytest.approx(200 / 3, rel=1e-12)
+    assert (_one(card, "G9")["n_schools"], _one(card, "G9")["status"]) == (2, "met")  # 3/3 trained
+    # G11 county totals: rotated (1 + 0) / eligible (10 + 5) = 6.67 % < 10 %.
+    g11 = _one(card, "G11", item="交流轮岗")
+    assert (g11["value"], g11["status"]) == (pytest.approx(100 / 15, rel=1e-12), "unmet")
+    # G5: the 教学点's classes are judged too (largest 8): 2 schools, the worst class still 45.
+    g5 = _one(card, "G5", section="primary")
+    assert (g5["n_schools"], g5["value"], g5["status"]) == (2, 45.0, "met")
+    # G3: 4 classes need 1 music room, it has 0: surplus 0 − 1 = −1. No room, so no area line for it.
+    g3 = _one(card, "G3", measure="rooms", item="音乐")
+    assert (g3["n_schools"], g3["n_unmet"], g3["value"], g3["status"]) == (2, 1, -1.0, "unmet")
+    area = _one(card, "G3", measure="area", item="音乐")
+    assert (area["n_schools"], area["value"], area["status"]) == (1, 96.0, "met")
+    # R: still the one 小学 unit (the 教学点 is left out of R1–R7 and the CVs).
+    assert _one(card, "R_MIN_MET", section="primary")["n_schools"] == 1
+    engine.dispose()
+
+
+def test_a_merged_teaching_point_counts_once_as_part_of_its_parent(warehouse_url: str) -> None:
+    engine = make_engine(warehouse_url)
+    init_warehouse(engine)
+    _school(engine, "2026-10")
+    _teaching_point(engine, "2026-10", merged=True)
+    _compute(engine, "2026-10")
+    card = _card(engine, "2026-10")
+    # G12 on the merged school: (10 + 2) / (10 + 3) = 92.31 %; one school.
+    g12 = _one(card, "G12")
+    assert (g12["n_schools"], g12["n_unmet"], g12["value"]) == (1, 1, pytest.approx(1200 / 13, rel=1e-12))
+    # G11: 1 / 15 = 6.67 %, the 教学点's 5 eligible teachers counted once (twice would give 1 / 20 = 5 %).
+    assert _one(card, "G11", item="交流轮岗")["value"] == pytest.approx(100 / 15, rel=1e-12)
+    # G3/G5: its 4 classes are the parent's: 2 + 4 = 6 classes need 1 music room, and it has 1.
+    g3 = _one(card, "G3", measure="rooms", item="音乐")
+    assert (g3["n_schools"], g3["value"], g3["status"]) == (1, 0.0, "met")
+    assert _one(card, "G5", section="primary")["n_schools"] == 1
+    engine.dispose()
+
+
 def _county(tmp_path: Path, url: str, period: str, **changes: Any) -> None:
     values = {**demo_county_return(period), **changes}
     path = write_county_return(tmp_path / f"县级报表-{period}.xlsx", values)
