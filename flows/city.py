@@ -52,7 +52,12 @@ def _run_county(code: str, period: str, warehouse_url: str | None, data_dir: str
     state = monthly_returns(
         period=period, warehouse_url=warehouse_url, data_dir=data_dir, county_code=code, return_state=True
     )
-    return None if state.is_completed() else (state.message or state.type.value)
+    if not state.is_completed():
+        return state.message or state.type.value
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, dict) and result.get("no_valid_returns"):
+        return "本期无有效报表（收件目录中的文件全部被退回），没有作出评判"
+    return None
 
 
 @flow(name="city-monthly")

@@ -1,0 +1,66 @@
+"""A city run where one county's inbox is broken: the others finish, the summary names the failed one,
+and the roll-up equals, row for row, what each county's own marts say."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from flows.city import city_monthly
+from tasks.demo.city import BEHIND, ON_TRACK, REACHED, write_county_inbox
+from warehouse.engine import make_engine, query_frame
+
+PERIOD = "2026-10"
+
+
+def test_broken_county_does_not_stop_the_others(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_county_inbox(data, REACHED, PERIOD, 6, 1.0, True)
+    write_county_inbox(data, BEHIND, PERIOD, 6, 0.0, False)
+    broken = data / "inbox" / ON_TRACK / PERIOD
+    broken.mkdir(parents=True)
+    (broken / "坏文件.xlsx").write_bytes(b"not a workbook")  # the only file: no valid return
+    url = f"duckdb:///{data / 'junheng.duckdb'}"
+
+    result = city_monthly(plan="yuxi-2023", period=PERIOD, warehouse_url=url, data_dir=str(data))
+
+    assert list(result["failed"]) == ["华宁县"]
+    assert sorted(result["ran"]) == sorted(["澄江市", "通海县"])
+    assert result["status"]["已达到"] == ["澄江市"] and result["status"]["滞后"] == ["通海县"]
+    assert "华宁县" in result["status"]["本期未报送"]
+    assert Path(result["reports"]["city_xlsx"]).is_file() and Path(result["reports"]["city_html"]).is_file()
+
+    eng = make_engine(url)
+    try:
+        progress = query_frame(eng, "SELECT * FROM mart.county_progress WHERE period = :p", {"p": PERIOD})
+        for code in (REACHED, BEHIND):
+            row = progress[progress["county_code"] == code].iloc[0]
+            verdict = query_frame(
+                eng,
+                "SELECT ready FROM mart.county_verdict WHERE county_code = :c AND period = :p",
+                {"c": code, "p": PERIOD},
+            )
+            card = query_frame(
+                eng,
+                "SELECT indicator_code, status FROM mart.county_scorecard "
+                "WHERE county_code = :c AND period = :p AND part <> '地方目标'",
+                {"c": code, "p": PERIOD},
+            )
+            met = card.groupby("indicator_code")["status"].apply(lambda s: bool((s == "met").all()))
+            units = query_frame(
+                eng,
+                "SELECT passes FROM mart.school_compliance WHERE county_code = :c AND period = :p",
+                {"c": code, "p": PERIOD},
+            )
+            cv = query_frame(
+                eng, "SELECT meets FROM mart.county_cv WHERE county_code = :c AND period = :p", {"c": code, "p": PERIOD}
+            )
+            assert row["verdict"] == ("达到" if bool(verdict["ready"].iloc[0]) else "未达到")
+            assert (int(row["indicators_met"]), int(row["indicators_total"])) == (int(met.sum()), len(met))
+            assert int(row["units_passing"]) == int((units["passes"] == True).sum())  # noqa: E712
+            assert int(row["units_judged"]) == int(units["passes"].notna().sum())
+            assert int(row["cv_met"]) == int((cv["meets"] == True).sum())  # noqa: E712
+        assert pd.isna(progress.loc[progress["county_code"] == ON_TRACK, "indicators_met"].iloc[0])
+    finally:
+        eng.dispose()
