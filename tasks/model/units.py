@@ -207,7 +207,8 @@ def build_units(
 
 
 def _merge_teaching_points(units: pd.DataFrame) -> pd.DataFrame:
-    """Policy 'merge': a teaching point's students and resources are added to its parent."""
+    """Policy 'merge': a teaching point's students and resources are added to its parent (a value
+    missing on either side leaves the sum missing)."""
     add_codes = ["students", "classes", *TEACHER_CODES, "r3_teachers", *FACILITY_CODES]
     tps = units[units["_parent"].notna()]
     for idx, tp in tps.iterrows():
@@ -217,9 +218,10 @@ def _merge_teaching_points(units: pd.DataFrame) -> pd.DataFrame:
             continue
         p = parent[0]
         for code in add_codes:
-            units.loc[p, code] = (0 if pd.isna(units.loc[p, code]) else units.loc[p, code]) + (
-                0 if pd.isna(tp[code]) else tp[code]
-            )
+            # A missing value on either side stays missing (indicators.md): the sum of a reported
+            # count and an unreported one is not known.
+            a, b = units.loc[p, code], tp[code]
+            units.loc[p, code] = math.nan if pd.isna(a) or pd.isna(b) else a + b
         units.loc[idx, ["is_unit", "in_cv"]] = False
         units.loc[idx, "scope_note"] = f"{MERGED_NOTE_PREFIX} {tp['_parent']} 计算"
     return units

@@ -142,6 +142,30 @@ def test_merge_policy_adds_teaching_point_to_parent() -> None:
     assert not bool(units.loc["3708300009", "is_unit"])
 
 
+def test_merge_keeps_a_missing_value_missing() -> None:
+    # Parent: 教师 40, 高于规定学历 30, 教辅用房 2000 m², 设备值 not reported.
+    # 教学点: 教师 3, 高于规定学历 not reported, 教辅用房 150 m², 设备值 5 (万元 → 50000 元 at read).
+    parent = _frames("小学", [("小学", 400.0)], [{"section": "小学", "teaching_aux_area_m2": 2000.0}])
+    tp = _frames(
+        "小学",
+        [("小学", 30.0)],
+        [{"section": "小学", "teaching_aux_area_m2": 150.0, "equipment_value_yuan": 50000.0}],
+        is_teaching_point="是",
+        parent_school_code="3708300001",
+    )
+    tp[0].loc[0, "school_code"] = "3708300009"
+    tp[2].loc[0, ["teachers", "teachers_above_required_degree"]] = [3.0, math.nan]
+    for f in tp:
+        f["file_id"] = "e" * 64
+    frames = [pd.concat([a, b], ignore_index=True) for a, b in zip(parent, tp, strict=True)]
+    merged = build_units("2026-10", *frames, PolicyChoices(teaching_point_policy="merge")).set_index("school_code")
+    parent_unit = merged.loc["3708300001"]
+    assert (parent_unit["students"], parent_unit["teachers"], parent_unit["teaching_aux_area_m2"]) == (430, 43, 2150)
+    # Missing on one side: the merged value is not reported (R1 and R6 not reported), never 30 or 50000.
+    assert math.isnan(parent_unit["teachers_above_required_degree"])
+    assert math.isnan(parent_unit["equipment_value_yuan"])
+
+
 def _r3_frames(**teacher: object) -> tuple[pd.DataFrame, ...]:
     info, cls, teachers, fac = _frames("小学", [("小学", 60.0), ("小学", 40.0)], [])
     return info, cls, teachers.assign(**teacher), fac
