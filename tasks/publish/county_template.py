@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import xlsxwriter
 
 from junheng import spec
 from tasks.publish.files import write_atomic
-from tasks.publish.xlsx import WORKBOOK_OPTIONS, write_literal
+from tasks.publish.xlsx import WORKBOOK_OPTIONS, display_width, print_setup, write_literal
 from tasks.read.county_return import FIRST_ROW, VERSION_LINE
 
 _BORDER = {"border": 1, "border_color": "#999999"}
@@ -51,9 +52,16 @@ def county_return_bytes(ret: Mapping[str, Any] | None = None) -> bytes:
         rev = reviews.get(f.code, {})
         for j, key in enumerate(("reviewer", "reviewed_on", "note"), start=2):
             write_literal(ws, r, j, rev.get(key), cell, day)
-        ws.write_string(r, 5, ("必填；" if f.required else "") + (f.note or ""), note)
+        hint = ("必填；" if f.required else "") + (f.note or "")
+        ws.write_string(r, 5, hint, note)
+        # Spreadsheet programs do not grow a row for wrapped text on opening: give it the lines it needs.
+        lines = max(math.ceil(0.9 * display_width(t) / (w - 1)) for t, w in ((f.label, _WIDTHS[0]), (hint, _WIDTHS[5])))
+        if lines > 1:
+            ws.set_row(r, 14 * lines + 4)
     for j, width in enumerate(_WIDTHS):
         ws.set_column(j, j, width)
+    ws.freeze_panes(FIRST_ROW - 1, 1)
+    print_setup(ws, header=spec.COUNTY_TITLE, title=spec.COUNTY_SHEET, repeat_row=FIRST_ROW - 2)
     wb.close()
     return buf.getvalue()
 

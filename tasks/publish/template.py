@@ -15,7 +15,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from junheng import spec
 from tasks.publish.files import write_atomic
-from tasks.publish.xlsx import WORKBOOK_OPTIONS, write_literal
+from tasks.publish.xlsx import WORKBOOK_OPTIONS, print_setup, write_literal
 
 TITLE = "XX县义务教育学校优质均衡发展监测报表"
 VERSION_LINE = f"模板版本：{spec.TEMPLATE_VERSION}"
@@ -50,6 +50,8 @@ README_LINES = (
     "班级学生：每个班级一行（学段、年级、班级、学生数、其中随迁子女数、其中残疾学生数），"
     "学校各学段在校生数按班级行相加得出；合计行可不填，填写时仅作核对。",
     "教师：每个学段一行，各“其中”人数不得大于专任教师数，“其中骨干教师数”不得大于本年度交流轮岗教师数。",
+    "高于规定学历教师数：小学填专科及以上学历（专科、本科、研究生毕业）的专任教师人数，"
+    "初中填本科及以上学历（本科、研究生毕业）的专任教师人数。",
     "办学条件：小学、初中各填一行。九年一贯制、十二年一贯制学校各学段共用的场地、设备（完全中学为初中与高中"
     "共用部分），填在学段为“共用”的一行，不要重复填入学段行；系统按折算在校生数分摊"
     "（1名初中生折合1.1名小学生，1名高中生折合1.32名小学生）。",
@@ -150,6 +152,7 @@ def _readme(ws: Worksheet, st: _Styles) -> None:
                 ws.write_string(row, col, v, st.wrap_top) if v else ws.write_blank(row, col, None, st.wrap_top)
     for col, width in enumerate((12, 34, 10, 34, 40)):
         ws.set_column(col, col, width)
+    print_setup(ws, header=TITLE, title=README_SHEET, landscape=False, repeat_row=None)
     ws.protect("", _PROTECT)
 
 
@@ -169,6 +172,7 @@ def _info_sheet(ws: Worksheet, st: _Styles, values: Mapping[str, Any]) -> None:
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 30)
     ws.set_column(2, 2, 50)
+    print_setup(ws, header=TITLE, title=spec.INFO.name, landscape=False, repeat_row=None)
     ws.protect("", _PROTECT)
 
 
@@ -190,6 +194,7 @@ def _table_sheet(ws: Worksheet, st: _Styles, sheet: spec.Sheet, rows: Sequence[M
         for j, code in enumerate(codes):
             if row.get(code) is not None:
                 write_literal(ws, i, j, row[code], formats[j], date_fmt)
+    print_setup(ws, header=TITLE, title=sheet.name)
     ws.protect("", _PROTECT)
 
 

@@ -84,13 +84,15 @@ def write_table(
     freeze_col: int = 0,
     max_width: int = 60,
     autofilter: bool = True,
+    widths: Sequence[float] | None = None,
 ) -> int:
     """Header at row ``top`` and rows below it: text as literal safe text, numbers as numbers in the column's
     number format, a frozen header, an autofilter and column widths. Returns the number of rows written."""
     num_formats = num_formats or {}
+    line_counts: dict[int, int] = {}  # rows whose wrapped text needs more than one line
     for j, h in enumerate(headers):
         ws.write_string(top, j, safe_text(h), fmts(**HEADER))
-    widths = [min(max_width, max(8, display_width(h) // 2 + 2)) for h in headers]
+    auto_widths: list[float] = [min(max_width, max(8, display_width(h) // 2 + 2)) for h in headers]
     n = 0
     for i, row in enumerate(rows, start=top + 1):
         n += 1
@@ -99,28 +101,62 @@ def write_table(
             v = cell
             if isinstance(cell, Styled):
                 v, style = cell.value, cell.style
-            props: dict[str, Any] = dict(style)
+            props: dict[str, Any] = {"valign": "top", **style}
             if j in wrap:
-                props.update(text_wrap=True, valign="top")
-            if isinstance(v, str):
-                ws.write_string(i, j, safe_text(v), fmts(**props) if props else None)
+                props["text_wrap"] = True
+            if isinstance(v, str) and v:
+                ws.write_string(i, j, safe_text(v), fmts(**props))
                 shown = display_width(v)
+                if j in wrap and widths is not None:
+                    lines = sum(
+                        max(1, math.ceil(0.9 * display_width(p) / max(1.0, widths[j] - 1))) for p in v.split("\n")
+                    )
+                    if lines > line_counts.get(i, 1):
+                        line_counts[i] = lines
             elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
                 if j in num_formats:
                     props["num_format"] = num_formats[j]
-                ws.write_number(i, j, v, fmts(**props) if props else None)
+                ws.write_number(i, j, v, fmts(**props))
                 shown = len(f"{v:,.2f}")
             else:
-                if props:
+                if style:
                     ws.write_blank(i, j, None, fmts(**props))
                 shown = 0
-            widths[j] = min(max_width, max(widths[j], shown + 2))
-    for j, w in enumerate(widths):
+            auto_widths[j] = min(max_width, max(auto_widths[j], shown + 2))
+    if widths is not None:
+        auto_widths = [float(w) for w in widths]
+    for j, w in enumerate(auto_widths):
         ws.set_column(j, j, w)
+    # Spreadsheet programs do not grow a row for wrapped text on opening: give it the lines it needs.
+    for i, lines in line_counts.items():
+        ws.set_row(i, 14 * lines + 4)
     ws.freeze_panes(top + 1, freeze_col)
     if autofilter:
         ws.autofilter(top, 0, top + n, len(headers) - 1)
     # Wrapped header: enough 15-point lines for the longest header in its column width.
-    lines = max(math.ceil(display_width(h) / max(1, w - 1)) for h, w in zip(headers, widths, strict=True))
+    lines = max(math.ceil(display_width(h) / max(1, w - 1)) for h, w in zip(headers, auto_widths, strict=True))
     ws.set_row(top, 15 * max(1, lines) + 5)
     return n
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header/footer: a literal & is written &&."""
+    return text.replace("&", "&&")
+
+
+def print_setup(
+    ws: Worksheet, *, header: str, title: str = "", landscape: bool = True, repeat_row: int | None = 0
+) -> None:
+    """A4, one page wide (as many pages down as needed), the table header repeated on every page,
+    ``header`` (county and period) at the top left, ``title`` in the middle, page numbers at the bottom."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    if repeat_row is not None:
+        ws.repeat_rows(repeat_row)
+    ws.set_header(f"&L{_header_text(header)}&C{_header_text(title)}", {"margin": 0.25})
+    ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.25})

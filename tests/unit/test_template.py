@@ -147,6 +147,8 @@ def test_readme_explains_the_rules(blank: Path) -> None:
         "高中在校生数",
     ):
         assert needle in text, needle
+    # issue 12: 高于规定学历 is defined per section (《教师法》第十一条; indicators.md)
+    assert "小学填专科及以上学历" in text and "初中填本科及以上学历" in text
     # Every label of the contract is listed with its sheet.
     for sheet in spec.SHEETS:
         for f in sheet.fields:
