@@ -47,6 +47,57 @@ POLICY_MESSAGES: dict[str, str] = {
 }
 
 
+# Every rule id a finding can carry, as people call the rule (问题清单, 问题统计, summaries). Policy
+# findings carry the indicator code instead (R1 … G5); reports name those by the indicator.
+RULE_NAMES_ZH: dict[str, str] = {
+    # reading the file
+    "file.unreadable": "文件无法打开",
+    "template.version": "模板版本不符",
+    "sheet.missing": "缺少工作表",
+    "sheet.renamed": "工作表名称被改动",
+    "sheet.no_header": "找不到表头",
+    "sheet.missing_column": "缺少列",
+    "sheet.extra_column": "多出的列",
+    "sheet.duplicate_column": "列重复",
+    "sheet.missing_row": "缺少行",
+    "header.bad_unit": "表头单位有误",
+    "header.unit_assumed": "表头单位按默认处理",
+    "value.excel_error": "单元格是 Excel 错误值",
+    "value.formula_no_value": "公式没有计算结果",
+    "value.not_a_number": "不是数字",
+    "value.negative": "不能为负数",
+    "value.bad_date": "日期无法识别",
+    "value.bad_period": "报表期无法识别",
+    "value.required": "必填项未填写",
+    "value.not_in_list": "不是可选的值",
+    "value.percent_range": "百分数超出范围",
+    "value.ratio_range": "比值超出范围",
+    "value.pair": "成对数据只填了一项",
+    "review.incomplete": "审核信息不完整",
+    "total.mismatch": "合计与明细不符",
+    # the data rules of the template
+    "required": "必填项未填写",
+    "count.negative": "人数不能为负数",
+    "count.not_integer": "人数应为整数",
+    "subcount.exceeds_total": "分项大于总数",
+    "enum.unknown": "不是可选的值",
+    "school_code.format": "学校标识码格式有误",
+    "period.mismatch": "报表期不符",
+    "teaching_point.parent_missing": "教学点缺少所属学校",
+    "senior.missing": "缺少高中在校生数",
+    "section.not_allowed": "学段与办学类型不符",
+    "classes.missing": "没有班级行",
+    "teachers.missing": "缺少教师行",
+    # the roster and the deadline
+    "roster.unknown_school": "名册中没有这所学校",
+    "return.missing": "逾期未报",
+    # plausibility of a school's own values
+    "raw.quality": "数据需核实",
+    "raw.special_room": "专用教室数据需核实",
+    "raw.county_return": "县级报表数据需核实",
+}
+
+
 def data_message(rule: str, **values: object) -> str:
     """The message of a data-error rule, filled in."""
     return DATA_MESSAGES[rule].format(**values)

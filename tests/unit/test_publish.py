@@ -108,7 +108,7 @@ def make_marts() -> dict[str, pd.DataFrame]:
             "school_code": ["3601000009", "3601000009", "3601000001", "3601000001"],
             "sheet": ["教师", "教师", "", ""],
             "cell": ["C5", "D5", "", ""],
-            "rule": ["count.at_most", "count.at_most", "R2.value", "R4.value"],
+            "rule": ["subcount.exceeds_total", "subcount.exceeds_total", "R2", "R4"],
             "severity": ["error", "error", "violation", "violation"],
             "message": [
                 "+cmd|' /C calc'!A0",
@@ -192,7 +192,8 @@ def test_empty_marts_still_publish(tmp_path: Path) -> None:
     paths = publish_reports(PERIOD, {}, tmp_path, county="测试县", choices={}, summary={})
     assert set(paths) == {"xlsx", "html"}
     html = paths["html"].read_text(encoding="utf-8")
-    assert "无法判定" in html
+    # issue 12: nothing to judge is said as such, never as a failure
+    assert "无有效报表" in html and "未达到" not in html
     assert "<svg" not in html
     assert load_workbook(paths["xlsx"]).sheetnames == list(SHEET_NAMES)
 
@@ -228,10 +229,10 @@ def test_values_are_stored_unrounded_with_display_format(published: dict[str, Pa
     row = _row_of(ws, "3601000001")
     r2 = ws.cell(row, _header_index(ws, "R2 "))
     assert r2.value == 2 / 3  # 0.6666…, not 0.67
-    assert r2.number_format == "0.00"
+    assert r2.number_format == "#,##0.00"  # issue 12: thousands separators
     r6 = ws.cell(row, _header_index(ws, "R6 "))
     assert r6.value == 2345.678
-    assert r6.number_format == "0"
+    assert r6.number_format == "#,##0"
 
 
 def test_below_threshold_and_below_floor_fills(published: dict[str, Path]) -> None:
@@ -257,13 +258,15 @@ def test_below_threshold_and_below_floor_fills(published: dict[str, Path]) -> No
 def test_cv_sheet(published: dict[str, Path]) -> None:
     ws = load_workbook(published["xlsx"])["差异系数"]
     headers = [c.value for c in ws[1]]
-    assert headers == ["学段", "指标", "差异系数", "标准", "是否达标", "学校数", "加权平均值"]
+    # issue 12: the code apart from the name (the chart's categories), the limit stored as a number
+    assert headers == ["学段", "指标", "名称", "差异系数", "标准", "是否达标", "学校数", "加权平均值"]
     first = [c.value for c in ws[2]]
-    assert first[:7] == ["小学", "R1 每百名学生拥有高于规定学历教师数", 0.62, "≤0.50", "否", 3, 3.21]
-    assert ws.cell(2, 3).number_format == "0.000"
-    assert ws.cell(2, 3).fill.start_color.rgb == "FFFFC7CE"
+    assert first == ["小学", "R1", "每百名学生拥有高于规定学历教师数", 0.62, 0.5, "否", 3, 3.21]
+    assert ws.cell(2, 4).number_format == "0.000"
+    assert ws.cell(2, 5).number_format == '"≤"0.00'
+    assert ws.cell(2, 4).fill.start_color.rgb == "FFFFC7CE"
     junior = [c.value for c in ws[9]]
-    assert junior[:5] == ["初中", "R1 每百名学生拥有高于规定学历教师数", 0.40, "≤0.45", "是"]
+    assert junior[:6] == ["初中", "R1", "每百名学生拥有高于规定学历教师数", 0.40, 0.45, "是"]
 
 
 def test_summary_sheet_states_county_choices_counts_and_verdict(published: dict[str, Path]) -> None:
@@ -274,9 +277,10 @@ def test_summary_sheet_states_county_choices_counts_and_verdict(published: dict[
     assert ("结论", "县域义务教育资源配置未达到优质均衡要求") in pairs
     assert ("差异系数计算方法", "差异系数按在校生数加权（教督〔2017〕6号口径）") in pairs
     assert ("民办学校", "列出指标，但不计入差异系数") in pairs
-    assert ("收到文件数", "5") in pairs and ("拒收文件数", "1") in pairs
-    assert ("小学", "学校单元 2/3 达标；差异系数 6/7 项达标") in pairs
-    assert ("初中", "学校单元 1/1 达标；差异系数 7/7 项达标") in pairs
+    # issue 12: the counts add up: 5 = 4 + 1 + 0
+    assert ("收到文件（本期累计）", "5 份 = 学校报表入库 4 份 + 退回 1 份 + 被新版本替代 0 份") in pairs
+    assert ("小学", "学校单元 3 个，达标 2 个；差异系数 7 项，达标 6 项") in pairs
+    assert ("初中", "学校单元 1 个，达标 1 个；差异系数 7 项，达标 7 项") in pairs
 
 
 def test_returns_and_issue_sheets_in_chinese(published: dict[str, Path]) -> None:
@@ -288,6 +292,13 @@ def test_returns_and_issue_sheets_in_chinese(published: dict[str, Path]) -> None
     headers = [c.value for c in iss[1]]
     assert headers == ["文件名", "学校标识码", "工作表", "单元格", "规则", "严重程度", "说明"]
     assert [r[5].value for r in iss.iter_rows(min_row=2)] == ["错误", "错误", "未达标", "未达标"]
+    # issue 12: the rule by its Chinese name, never its id
+    assert [r[4].value for r in iss.iter_rows(min_row=2)] == [
+        "分项大于总数",
+        "分项大于总数",
+        "R2 每百名学生拥有县级及以上骨干教师数",
+        "R4 生均教学及辅助用房面积",
+    ]
 
 
 # --- formula injection ---------------------------------------------------------------------------
@@ -343,7 +354,8 @@ def test_html_is_self_contained_chinese_and_escaped(published: dict[str, Path]) 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;小学" in html
     assert "0.620" in html  # CV with 3 decimals
     # findings counted by rule
-    assert re.search(r"<td>count\.at_most</td><td>错误</td><td class=\"num\">2</td>", html)
+    assert re.search(r"<td>分项大于总数</td><td>错误</td><td class=\"num\">2</td>", html)
+    assert "subcount.exceeds_total" not in html
 
 
 def _svgs(html: str) -> list[ET.Element]:
@@ -434,7 +446,7 @@ def test_verdict_reasons_when_failing() -> None:
     report = build_report(PERIOD, make_marts(), county="测试县", choices={}, summary={})
     assert report.verdict is False
     assert report.reasons[0].startswith("1 个学校单元未达到")
-    assert report.reasons[1] == "差异系数超标：小学R1（0.620）"
+    assert report.reasons[1] == "差异系数超标：小学 R1 每百名学生拥有高于规定学历教师数（0.620，标准≤0.50）"
 
 
 def test_unweighted_choice_is_stated() -> None:
@@ -447,9 +459,9 @@ def test_findings_by_rule() -> None:
     counts = findings_by_rule(make_marts()["validation_issues"])
     got = [(r.rule, r.severity, r.n, r.files) for r in counts.itertuples(index=False)]
     assert got == [
-        ("count.at_most", "error", 2, 1),
-        ("R2.value", "violation", 1, 1),
-        ("R4.value", "violation", 1, 1),
+        ("subcount.exceeds_total", "error", 2, 1),
+        ("R2", "violation", 1, 1),
+        ("R4", "violation", 1, 1),
     ]
 
 
@@ -457,10 +469,12 @@ def test_summary_markdown() -> None:
     md = summary_markdown(PERIOD, make_marts(), SUMMARY, county="测试县")
     assert md.startswith("# 测试县 2026-10 义务教育优质均衡监测")
     assert "**县域义务教育资源配置未达到优质均衡要求**" in md
-    assert "| 小学 | R1 | 0.620 | ≤0.50 | 否 |" in md
-    assert "| 初中 | R1 | 0.400 | ≤0.45 | 是 |" in md
-    assert "- 收到文件数：5" in md
-    assert "- 第一小学（3601000001，小学）：未达标 R2、R4" in md
+    assert "| 小学 | R1 每百名学生拥有高于规定学历教师数 | 0.620 | ≤0.50 | 否 |" in md
+    assert "| 初中 | R1 每百名学生拥有高于规定学历教师数 | 0.400 | ≤0.45 | 是 |" in md
+    assert "- 收到文件（本期累计）：5 份 = 学校报表入库 4 份 + 退回 1 份 + 被新版本替代 0 份" in md
+    assert (
+        "- 第一小学（3601000001，小学）：未达标 R2 每百名学生拥有县级及以上骨干教师数、R4 生均教学及辅助用房面积" in md
+    )
     # a pipe in a school name is escaped so it cannot break Markdown
     marts = make_marts()
     marts["school_compliance"] = marts["school_compliance"].assign(passes=False)

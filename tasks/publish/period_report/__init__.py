@@ -20,9 +20,9 @@ from tasks.publish.period_report.labels import (
     SHEET_NAMES,
     SHEET_OVERVIEW,
     STATUS_LABELS,
-    SUMMARY_LABELS,
     describe_choices,
     describe_summary,
+    rule_name,
 )
 from tasks.publish.period_report.markdown import summary_markdown
 from tasks.publish.period_report.marts import MART_COLUMNS
@@ -35,7 +35,6 @@ __all__ = [
     "SHEET_NAMES",
     "SHEET_OVERVIEW",
     "STATUS_LABELS",
-    "SUMMARY_LABELS",
     "CvRow",
     "Report",
     "Unit",
@@ -45,6 +44,7 @@ __all__ = [
     "findings_by_rule",
     "publish_reports",
     "render_html",
+    "rule_name",
     "summary_markdown",
     "write_parquet",
     "write_workbook",

@@ -58,6 +58,16 @@ class CvRow:
     meets: bool | None
     n_units: int | None
     mean: float | None
+    n_missing: int | None = None  # units left out because their value is missing (when the mart says)
+    missing_units: list[str] = field(default_factory=list)
+
+    @property
+    def missing_text(self) -> str:
+        """'2 个学校单元未报告，未计入：甲小学、乙小学' (empty when none are left out or the mart does not say)."""
+        if not self.n_missing:
+            return ""
+        names = "、".join(self.missing_units)
+        return f"{self.n_missing} 个学校单元未报告，未计入" + (f"：{names}" if names else "")
 
 
 @dataclass
@@ -78,6 +88,7 @@ class Report:
     issues: pd.DataFrame
     cv_method: str
     overview: pd.DataFrame | None = None  # mart.county_scorecard (tasks.model.scorecard)
+    no_valid_returns: bool = False  # nothing to judge: the reports say so and give no verdict
 
     @property
     def title(self) -> str:
@@ -87,6 +98,11 @@ class Report:
         present = {u.section for u in self.units} | {r.section for r in self.cv}
         known = [s for s in section_order() if s in present]
         return known + sorted(present - set(known))
+
+    @property
+    def cv_names_missing(self) -> bool:
+        """The CV mart says which units it left out for a missing value (columns n_missing, missing_units)."""
+        return any(r.n_missing is not None for r in self.cv)
 
     def mean_label(self) -> str:
         return "加权平均值" if self.cv_method == "weighted" else "平均值"
@@ -131,19 +147,36 @@ def _units(ind: pd.DataFrame, comp: pd.DataFrame) -> list[Unit]:
     return sorted(units.values(), key=lambda u: (order.get(u.section, 9), u.section, u.school_code))
 
 
+def _names(x: object) -> list[str]:
+    """The missing units' names as the mart gives them: a list/array, or one text joined by 、 or ,."""
+    if x is None or isinstance(x, float):
+        return []
+    if isinstance(x, str):
+        return [p.strip() for p in x.replace(",", "、").replace("，", "、").split("、") if p.strip()]
+    try:
+        return [as_text(v) for v in x if as_text(v)]  # type: ignore[attr-defined]
+    except TypeError:
+        return [as_text(x)]
+
+
 def _cv_rows(cv: pd.DataFrame) -> list[CvRow]:
-    rows = [
-        CvRow(
-            section=as_text(r.section),
-            code=as_text(r.indicator_code),
-            cv=num(r.cv),
-            limit=num(r.cv_limit),
-            meets=as_flag(r.meets),
-            n_units=None if num(r.n_units) is None else int(r.n_units),
-            mean=num(r.mean),
+    has_missing = "n_missing" in cv.columns
+    rows = []
+    for r in cv.to_dict("records"):
+        n_missing = num(r.get("n_missing")) if has_missing else None
+        rows.append(
+            CvRow(
+                section=as_text(r["section"]),
+                code=as_text(r["indicator_code"]),
+                cv=num(r["cv"]),
+                limit=num(r["cv_limit"]),
+                meets=as_flag(r["meets"]),
+                n_units=None if num(r["n_units"]) is None else int(r["n_units"]),
+                mean=num(r["mean"]),
+                n_missing=None if n_missing is None else int(n_missing),
+                missing_units=_names(r.get("missing_units")),
+            )
         )
-        for r in cv.itertuples(index=False)
-    ]
     order = {s: i for i, s in enumerate(section_order())}
     codes = {c: i for i, c in enumerate(R_CODES)}
     return sorted(rows, key=lambda r: (order.get(r.section, 9), codes.get(r.code, 99), r.code))
@@ -159,15 +192,28 @@ def _thresholds(ind: pd.DataFrame) -> dict[str, dict[str, tuple[float | None, fl
     return out
 
 
-def _verdict(units: list[Unit], cv: list[CvRow], summary: Mapping[str, object]) -> tuple[bool | None, str, list[str]]:
+def _cv_figure(r: CvRow) -> str:
+    if r.cv is None or r.limit is None:
+        return "（无法计算）"
+    return f"（{fmt(r.cv, 3)}，标准≤{r.limit:.2f}）"
+
+
+NO_VALID_TEXT = "无有效报表：本期没有可用于计算的学校报表，不作达标判定"
+
+
+def _verdict(
+    units: list[Unit], cv: list[CvRow], summary: Mapping[str, object], no_valid: bool
+) -> tuple[bool | None, str, list[str]]:
     """The county verdict: every school unit passes the school rule and every CV is within its limit."""
+    if no_valid:
+        return None, NO_VALID_TEXT, ["请检查收件目录是否正确、学校报表是否已放入，或查看“报送情况”中被退回的原因"]
     failing = [u for u in units if u.passes is False]
     over = [r for r in cv if r.meets is False]
     reasons: list[str] = []
     if failing:
         reasons.append(f"{len(failing)} 个学校单元未达到“至少6项达标、其余1项不低于标准85%”的要求")
     if over:
-        named = (f"{section_label(r.section)}{r.code}（{fmt(r.cv, 3)}）" for r in over)
+        named = (f"{section_label(r.section)} {r.code} {INDICATOR_NAMES.get(r.code, '')}{_cv_figure(r)}" for r in over)
         reasons.append("差异系数超标：" + "、".join(named))
     undecided = [u for u in units if u.passes is None]
     if undecided:
@@ -200,7 +246,8 @@ def build_report(
     comp = mart(marts, "school_compliance")
     units = _units(ind, comp)
     cv = _cv_rows(mart(marts, "county_cv"))
-    verdict, text, reasons = _verdict(units, cv, summary)
+    no_valid = bool(summary.get("no_valid_returns")) or (not units and not cv)
+    verdict, text, reasons = _verdict(units, cv, summary, no_valid)
     return Report(
         period=period,
         county=county,
@@ -217,6 +264,7 @@ def build_report(
         issues=mart(marts, "validation_issues"),
         cv_method=as_text(choices.get("cv_method", "weighted")),
         overview=marts.get("county_scorecard"),
+        no_valid_returns=no_valid,
     )
 
 

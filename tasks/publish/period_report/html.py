@@ -22,6 +22,7 @@ from tasks.publish.period_report.labels import (
     STATUS_LABELS,
     fmt,
     limit_text,
+    rule_name,
     section_label,
     section_order,
 )
@@ -89,6 +90,7 @@ def _cv_rows(report: Report) -> list[list[Td]]:
                 Td(yes_no(r.meets), bad),
                 Td("" if r.n_units is None else str(r.n_units), "num"),
                 Td(fmt(r.mean, DECIMALS.get(r.code, 2)), "num"),
+                *([Td(r.missing_text)] if report.cv_names_missing else []),
             ]
         )
     return rows
@@ -136,17 +138,18 @@ def _severity(x: object) -> str:
     return SEVERITY_LABELS.get(as_text(x), as_text(x))
 
 
-def _overview(card: pd.DataFrame | None) -> dict[str, object] | None:
+def _overview(card: pd.DataFrame | None, no_valid: bool) -> dict[str, object] | None:
     if card is None or card.empty:
         return None
-    ok, text, _ = overview.verdict(card)
+    ok, text, _ = overview.verdict(card, no_valid_returns=no_valid)
+    rows = [] if no_valid else [row[:9] for row in overview.overview_text_rows(card)]
     return {
         "cls": {True: "pass", False: "fail", None: "none"}[ok],
         "text": text,
-        "counts": overview.part_counts(card),
+        "counts": [] if no_valid else overview.part_counts(card),
         "policies": overview.policies_text(card),
         "headers": overview.OVERVIEW_HEADERS[:9],
-        "rows": [row[:9] for row in overview.overview_rows(card)],
+        "rows": rows,
     }
 
 
@@ -157,7 +160,7 @@ def render_html(report: Report) -> str:
             as_text(r.file_name),
             as_text(r.sheet),
             as_text(r.cell),
-            as_text(r.rule),
+            rule_name(r.rule),
             _severity(r.severity),
             as_text(r.message),
         ]
@@ -169,8 +172,12 @@ def render_html(report: Report) -> str:
         .render(
             r=report,
             verdict_cls={True: "pass", False: "fail", None: "none"}[report.verdict],
-            overview=_overview(report.overview),
-            cv_headers=["学段", "指标", "差异系数", "标准", "是否达标", "学校数", report.mean_label()],
+            overview=_overview(report.overview, report.no_valid_returns),
+            cv_headers=[
+                *("学段", "指标", "差异系数", "标准", "是否达标", "学校数"),
+                report.mean_label(),
+                *(["未计入的学校单元"] if report.cv_names_missing else []),
+            ],
             cv_rows=_cv_rows(report),
             charts=_charts(report),
             school_headers=[
@@ -178,14 +185,14 @@ def render_html(report: Report) -> str:
                 "学校名称",
                 "学段",
                 "在校生数",
-                *R_CODES,
+                *(f"{c} {INDICATOR_NAMES[c]}" for c in R_CODES),
                 "达标项数",
                 "是否达标",
                 "未达标指标",
             ],
             school_rows=_school_rows(report),
             return_rows=_return_rows(report.returns),
-            rule_rows=[[as_text(c.rule), _severity(c.severity), int(c.n), int(c.files)] for c in counts.itertuples()],
+            rule_rows=[[rule_name(c.rule), _severity(c.severity), int(c.n), int(c.files)] for c in counts.itertuples()],
             detail=detail,
             n_issues=len(report.issues),
             detail_limit=DETAIL_LIMIT,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
-
-from junheng.policy import R_CODES
+from expectations.messages import RULE_NAMES_ZH
+from junheng.policy import INDICATOR_NAMES, R_CODES
 from junheng.spec import SECTION_CODES, SECTION_LABELS
-from tasks.publish.cells import as_text, yes_no
+from tasks.publish.cells import as_text
 
 SHEET_SUMMARY = "概要"
 SHEET_SCHOOLS = "学校指标"
@@ -20,31 +19,6 @@ SHEET_OVERVIEW = "评估总览"  # all 31 indicators and the vetoes; only when t
 
 SEVERITY_LABELS = {"error": "错误", "violation": "未达标", "warning": "警告", "info": "提示"}
 STATUS_LABELS = {"loaded": "已入库", "rejected": "已拒收", "superseded": "已被新版本替换", "missing": "逾期未报"}
-
-# Labels of the summary counts the flow may pass; unknown keys are shown as given.
-SUMMARY_LABELS = {
-    "files_received": "收到文件数",
-    "files_loaded": "入库文件数",
-    "files_rejected": "拒收文件数",
-    "files_superseded": "被新版本替换的文件数",
-    "schools_expected": "应报学校数",
-    "schools_reported": "已报学校数",
-    "schools_missing": "未报学校数",
-    "units": "学校单元数（学校×学段）",
-    "units_passing": "达标学校单元数",
-    "findings": "问题条数",
-    "errors": "错误条数",
-    "violations": "未达标条数",
-    "warnings": "警告条数",
-    "county_passes": "县域资源配置是否达标",
-    "verdict": "结论",
-    "files_read": "本次读取文件数",
-    "alerts_opened": "新增预警",
-    "alerts_changed": "变化预警",
-    "alerts_resolved": "解除预警",
-    "alerts_open_total": "现有预警",
-    "notifications_pending": "待发送通知",
-}
 
 # Display decimals per indicator (R6 is in 元 per student).
 DECIMALS = {code: (0 if code == "R6" else 2) for code in R_CODES}
@@ -110,14 +84,69 @@ def describe_choices(choices: Mapping[str, object]) -> list[tuple[str, str]]:
     return out
 
 
+def rule_name(rule: object) -> str:
+    """A finding's rule as people call it: 分项大于总数, R3 每百名学生拥有…; never the rule id."""
+    rule = as_text(rule)
+    if rule in RULE_NAMES_ZH:
+        return RULE_NAMES_ZH[rule]
+    code = rule.split(".", 1)[0]
+    if code in INDICATOR_NAMES:
+        return indicator_label(code)
+    return "其他问题"
+
+
+def indicator_label(code: str) -> str:
+    """'R3 每百名学生拥有体育、艺术（美术、音乐）专任教师数'."""
+    return f"{code} {INDICATOR_NAMES[code]}" if code in INDICATOR_NAMES else code
+
+
+def _n(summary: Mapping[str, object], key: str) -> int:
+    v = summary.get(key)
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else 0
+
+
 def describe_summary(summary: Mapping[str, object]) -> list[tuple[str, str]]:
+    """The run's counts as labelled lines that add up (收到 = 入库 + 退回 + 被替代); ids and lists never shown."""
     out: list[tuple[str, str]] = []
-    for k, v in summary.items():
-        if pd.api.types.is_bool(v):
-            text = yes_no(bool(v))
-        elif isinstance(v, float):
-            text = fmt(v, 2)
-        else:
-            text = as_text(v)
-        out.append((SUMMARY_LABELS.get(k, k), text))
+    has = summary.__contains__
+    if has("files_received"):
+        n, county = _n(summary, "files_received"), _n(summary, "files_county")
+        loaded = _n(summary, "files_loaded")
+        parts = [f"学校报表入库 {loaded - county} 份"] + ([f"县级报表入库 {county} 份"] if county else [])
+        parts += [f"退回 {_n(summary, 'files_rejected')} 份", f"被新版本替代 {_n(summary, 'files_superseded')} 份"]
+        out.append(("收到文件（本期累计）", f"{n} 份 = " + " + ".join(parts)))
+    if has("files_read"):
+        out.append(
+            ("本次运行读取", f"{_n(summary, 'files_read')} 份学校报表（不含县级报表；重新运行时只读取新到的文件）")
+        )
+    if has("schools_missing"):
+        out.append(("逾期未报学校", f"{_n(summary, 'schools_missing')} 所"))
+    if has("units") and has("units_passing"):
+        units, passing, unknown = _n(summary, "units"), _n(summary, "units_passing"), _n(summary, "units_not_reported")
+        text = f"{units} 个 = 达标 {passing} 个 + 未达标 {units - passing - unknown} 个"
+        out.append(("学校单元（学校×学段）", text + (f" + 缺少达标判定 {unknown} 个" if unknown else "")))
+    if has("cv_indicators"):
+        fails = summary.get("cv_fail")
+        names = [as_text(x) for x in fails] if isinstance(fails, list | tuple) else []
+        text = f"{_n(summary, 'cv_indicators')} 项，未达标 {len(names)} 项" + ("：" + "、".join(names) if names else "")
+        out.append(("校际差异系数", text))
+    if has("violations"):
+        out.append(
+            (
+                "学校指标未达标记录",
+                f"{_n(summary, 'violations')} 条（每个学校单元每项未达标指标一条，另含班额、学校规模；"
+                f"明细见“{SHEET_ISSUES}”）",
+            )
+        )
+    if has("alerts_opened"):
+        out.append(
+            (
+                "预警",
+                f"本次新增 {_n(summary, 'alerts_opened')} 条，有变化 {_n(summary, 'alerts_changed')} 条，"
+                f"解除 {_n(summary, 'alerts_resolved')} 条；目前未解除 {_n(summary, 'alerts_open_total')} 条"
+                "（含本次新增）",
+            )
+        )
+    if summary.get("notifications_pending"):
+        out.append(("待发送通知", f"{_n(summary, 'notifications_pending')} 条"))
     return out

@@ -8,7 +8,7 @@ import pandas as pd
 
 from tasks.publish.cells import yes_no
 from tasks.publish.period_report.build import build_report
-from tasks.publish.period_report.labels import fmt, limit_text, section_label
+from tasks.publish.period_report.labels import fmt, indicator_label, limit_text, section_label
 
 FAILING_SHOWN = 20
 
@@ -31,7 +31,8 @@ def summary_markdown(
     if report.cv:
         lines += ["", "| 学段 | 指标 | 差异系数 | 标准 | 是否达标 |", "|---|---|---:|---|---|"]
         lines += [
-            f"| {section_label(r.section)} | {r.code} | {fmt(r.cv, 3)} | {limit_text(r.limit)} | {yes_no(r.meets)} |"
+            f"| {section_label(r.section)} | {indicator_label(r.code)} | {fmt(r.cv, 3)} | {limit_text(r.limit)} "
+            f"| {yes_no(r.meets)} |"
             for r in report.cv
         ]
     failing = [u for u in report.units if u.passes is False]
@@ -40,7 +41,7 @@ def summary_markdown(
         shown = failing[:FAILING_SHOWN]
         lines += [
             f"- {_md(u.school_name)}（{_md(u.school_code)}，{section_label(u.section)}）："
-            f"未达标 {'、'.join(u.failed_codes) or '—'}"
+            f"未达标 {'、'.join(indicator_label(c) for c in u.failed_codes) or '—'}"
             for u in shown
         ]
         if len(failing) > len(shown):
