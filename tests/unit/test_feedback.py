@@ -79,14 +79,17 @@ def test_feedback_quarantine_and_correction(inbox: dict[str, Path], warehouse_ur
     assert wb.sheetnames[0] == ISSUES_SHEET and "基本信息" in wb.sheetnames and "说明" in wb.sheetnames
     cell = wb["班级学生"]["D9"]
     assert cell.fill.fgColor.rgb == "FFFFC7CE"
-    assert "total.mismatch" in cell.comment.text and "之和是" in cell.comment.text and "请核对" in cell.comment.text
+    # Issue 12: the school reads a Chinese rule name, never the rule id (was "total.mismatch").
+    assert "total.mismatch" not in cell.comment.text and "合计" in cell.comment.text.splitlines()[0]
+    assert "之和是" in cell.comment.text and "请核对" in cell.comment.text
     assert wb["班级学生"]["D2"].value == 41  # the school's data is still there, unchanged
     issues = [[c.value for c in row] for row in wb[ISSUES_SHEET].iter_rows(min_row=5)]
-    assert any(r[1] == "班级学生" and r[2] == "D9" and r[4] == "total.mismatch" for r in issues)
+    assert any(r[1] == "班级学生" and r[2] == "D9" and "合计" in r[4] and "." not in r[4] for r in issues)
 
     # Legacy .xls: rebuilt from its cells, the text in a count column marked.
     xls = folder / f"{XLS}-反馈.xlsx"
-    assert "value.not_a_number" in comments(xls, "班级学生")["D3"]
+    d3 = comments(xls, "班级学生")["D3"]
+    assert "value.not_a_number" not in d3 and "四十二" in d3
     assert load_workbook(xls)["班级学生"]["D3"].value == "四十二"
 
     # A file that cannot be opened: a short sheet saying why and what to send instead.
@@ -112,7 +115,8 @@ def test_feedback_quarantine_and_correction(inbox: dict[str, Path], warehouse_ur
     report = next(q.glob(f"*{inbox['bad'].stem}.xlsx.问题清单.csv"))
     with open(report, encoding="utf-8-sig") as fh:
         lines = list(csv.reader(fh))
-    assert lines[0][0] == "工作表" and any(r[1] == "D9" and r[2] == "total.mismatch" for r in lines[1:])
+    assert lines[0][0] == "工作表"
+    assert any(r[1] == "D9" and "合计" in r[2] and r[3] == "错误（须修改）" for r in lines[1:])
 
     # --- the corrected file replaces the rejected one --------------------------------------
     assert (out / PERIOD / "feedback" / f"{BAD}-反馈.xlsx").exists()
@@ -159,3 +163,73 @@ def test_decide_supersedes_a_rejected_file_by_its_later_correction_only() -> Non
     assert status["corrected.xlsx"] == "loaded"
     assert status["rejected-first.xlsx"] == "superseded"
     assert status["rejected-after.xlsx"] == "rejected"  # the school's latest attempt failed: tell it
+
+
+SHORT = "3708300005"
+
+
+def short_return() -> dict:
+    """A 九年一贯制 school whose 小学 part is short of teachers, with one class over 45 and its 初中
+    equipment value typed in 元 under the 万元 header.
+
+    小学: 8 classes, 48 + 6 × 45 + 42 = 360 pupils, rows 2–9 of 班级学生 (D2 = 48).
+    R3 (体育 1 + 音乐 1 + 美术 0 = 2): 2 / 360 × 100 = 0.556 < 0.9; 0.9 × 3.6 = 3.24 → 2 more (4 / 3.6 = 1.11,
+    3 / 3.6 = 0.833 < 0.9); floor 0.765 × 3.6 = 2.754 → 1 more (3 / 3.6 = 0.833 ≥ 0.765, 2 / 3.6 = 0.556).
+    R1 (16 teachers, 13 above the degree): 13 / 3.6 = 3.61 < 4.2; 4.2 × 3.6 = 15.12 → 3 more
+    (16 / 3.6 = 4.44, 15 / 3.6 = 4.17 < 4.2); the floor 3.57 × 3.6 = 12.85 ≤ 13: already at 85 %.
+    初中 equipment 557,500 “万元” = 5,575,000,000 元 for 145 pupils: 38,448,276 元/生, 15,379 × 2,500.
+    """
+    ret = messy.clean_return(SHORT, 4)
+    sizes = [48, 45, 45, 45, 45, 45, 45, 42]
+    primary = [
+        {"section": "小学", "grade": f"{i + 1}年级", "class_name": "1班", "students": n} for i, n in enumerate(sizes)
+    ]
+    ret["classes"] = primary + [c for c in ret["classes"] if c["section"] == "初中"]
+    t = ret["teachers"][0]
+    assert t["section"] == "小学" and t["teachers"] == 16 and t["teachers_above_required_degree"] == 13
+    t.update(pe_teachers=1, music_teachers=1, art_teachers=0)
+    ret["facilities"][1]["equipment_value_yuan"] = 557500
+    return ret
+
+
+def test_a_schools_feedback_says_what_to_do(warehouse_url: str, tmp_path: Path) -> None:
+    data, out = tmp_path / "data", tmp_path / "out"
+    src = touch(messy.write_clean(tmp_path / "inbox" / "学校.xlsx", short_return()), datetime(2026, 11, 2, 9))
+    run(warehouse_url, data, [src])
+    paths = write_feedback(warehouse_url, PERIOD, out, data)
+    wb = load_workbook(out / PERIOD / "feedback" / f"{SHORT}-反馈.xlsx")
+    rows = [r for r in wb[ISSUES_SHEET].iter_rows(min_row=5, values_only=True)]
+    assert "指标" not in wb.sheetnames and not any(r[1] == "指标" for r in rows)
+    for r in rows:  # every finding names a sheet the workbook has (or none), never a rule id
+        assert r[1] in (None, "") or r[1] in wb.sheetnames
+        assert r[4] and not any(ch.isascii() and ch.isalpha() for ch in r[4].replace("R", "").replace("G", ""))
+        if r[3] == "未达标" and str(r[4]).startswith("R"):
+            assert "需增加" in r[6] and any(u in r[6] for u in ("名", "间", "平方米", "元"))
+
+    by_name = {r[4]: r for r in rows}
+    r3 = by_name["R3 每百名学生拥有体育、艺术（美术、音乐）专任教师数"]
+    assert (r3[1], r3[2]) == ("教师", "E2、F2、G2")
+    assert "需增加 2 名体育或艺术（音乐、美术）专任教师可达到标准" in r3[6]
+    assert "至少增加 1 名可达到标准的 85%" in r3[6] and "小学在校生 360 人" in r3[6]
+    r1 = by_name["R1 每百名学生拥有高于规定学历教师数"]
+    assert (r1[1], r1[2]) == ("教师", "C2") and "需增加 3 名高于规定学历的专任教师" in r1[6]
+    assert "已达到标准的 85%" in r1[6]
+    g5 = by_name["G5 班额"]
+    assert (g5[1], g5[2]) == ("班级学生", "D2") and "多 3 人" in g5[6]
+    slip = [r for r in rows if r[3] == "提醒（请核实）" and r[2] == "E3"]
+    assert slip and slip[0][1] == "办学条件" and "15,379" in slip[0][6] and "万元" in slip[0][6]
+
+    # The cells behind the figures are marked and commented on the school's own sheets.
+    teachers, classes, facilities = wb["教师"], wb["班级学生"], wb["办学条件"]
+    for ref in ("C2", "E2", "F2", "G2"):
+        assert teachers[ref].fill.fgColor.rgb == "FFFFEB9C" and "需增加" in teachers[ref].comment.text
+    assert "合计" not in (teachers["E2"].comment.text or "") and "R3" in teachers["E2"].comment.text
+    assert "小学在校生数" in classes["D1"].comment.text  # the students behind the figure
+    assert "多 3 人" in classes["D2"].comment.text
+    assert "请核实" in facilities["E3"].comment.text
+    assert teachers["C2"].value == 13 and teachers["E2"].value == 1  # the school's values, unchanged
+
+    # 报送情况 counts the 提醒 its 问题清单 lists.
+    status = {r[0]: r for r in load_workbook(paths["overview"])["报送情况"].iter_rows(min_row=2, values_only=True)}
+    n_warnings = sum(1 for r in rows if r[3] == "提醒（请核实）")
+    assert n_warnings >= 1 and status[src.name][5] == n_warnings and status[src.name][2] == "已入库"

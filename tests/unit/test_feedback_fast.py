@@ -20,15 +20,21 @@ from tasks.publish.feedback.school import open_copy
 from tasks.publish.template import write_return
 from tests.fixtures import messy
 
-R1_MSG = "小学每百名学生拥有高于规定学历教师数 3.9 人，低于标准 4.2 人，请补充教师"
-G4_MSG = "学校规模 52 个班，超过 45 个班"
+SLIP_MSG = "「教学仪器设备值」疑似把元填进了万元列，请核实"
+FAR_MSG = "生均面积明显偏离全县中位数，请核实"
 
 
 def finding(sheet: Any, cell: Any, rule: str, value: str, message: str, severity: str = "violation") -> dict[str, Any]:
     return {"sheet": sheet, "cell": cell, "rule": rule, "severity": severity, "value": value, "message": message}
 
 
-VIOLATIONS = pd.DataFrame([finding("班级学生", "", "R1", "3.9", R1_MSG), finding(None, None, "G4", "52", G4_MSG)])
+# Two 提醒 (names only the local list has, so the test does not depend on the shared one's wording).
+VIOLATIONS = pd.DataFrame(
+    [
+        finding("办学条件", "", "plausibility.unit_slip", "449.8", SLIP_MSG, "warning"),
+        finding(None, None, "plausibility.outlier", "52", FAR_MSG, "warning"),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +64,17 @@ def test_the_schools_workbook_with_the_list_first(demo: Path, tmp_path: Path) ->
     for name in cb.sheet_names:
         assert ca.get_sheet_by_name(name).to_python() == cb.get_sheet_by_name(name).to_python(), name
 
-    # The list, by hand: G4 (no sheet) sorts before R1 (班级学生) within the same severity.
+    # The list, by hand: the finding without a sheet sorts before 办学条件 within the same severity.
     rows = grid(out, ISSUES_SHEET)
     assert demo.name in rows[0][0] and "已入库" in rows[0][0]
     assert rows[3] == list(ISSUE_HEADERS)
-    assert rows[4] == [1, None, None, "未达标", "G4", "52", G4_MSG]
-    assert rows[5] == [2, "班级学生", None, "未达标", "R1", "3.9", R1_MSG]
+    assert rows[4] == [1, None, None, "提醒（请核实）", "数值明显偏离全县", "52", FAR_MSG]
+    assert rows[5] == [2, "办学条件", None, "提醒（请核实）", "疑似单位填错", "449.8", SLIP_MSG]
     assert len(rows) == 6
     ws = after[ISSUES_SHEET]
     assert ws["A1"].font.b and ws["A1"].font.sz == 13 and ws["A4"].font.b and ws["G4"].font.b
     assert ws["G6"].alignment.wrap_text and ws["G6"].alignment.vertical == "top" and not ws["G6"].font.b
-    assert ws["D5"].fill.fgColor.rgb == "FFFFEB9C"  # 未达标 in yellow
+    assert ws["D5"].fill.fgColor.rgb == "FFFFF2CC"  # 提醒 in light yellow
     # The school's own styles are still there, unchanged: the bold fill of a header cell.
     hdr_before, hdr_after = before["班级学生"]["A1"], after["班级学生"]["A1"]
     assert hdr_before.font.b and hdr_before.fill.fgColor.rgb not in (None, "00000000")
@@ -88,7 +94,7 @@ def test_the_list_is_made_to_print_and_filter(demo: Path, tmp_path: Path) -> Non
     assert ws.oddHeader.center.text == "3708300001 2026-10 问题清单"
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
 
-    many = pd.DataFrame([finding("教师", f"B{i}", "R1", "1", "偏低") for i in range(2, 23)])  # 21 findings
+    many = pd.DataFrame([finding("教师", f"B{i}", "value.negative", "-1", "为负") for i in range(2, 23)])  # 21
     ws = load_workbook(feedback(demo, many, tmp_path / "many.xlsx"))[ISSUES_SHEET]
     assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)  # one page wide, as long as needed
 
@@ -96,24 +102,23 @@ def test_the_list_is_made_to_print_and_filter(demo: Path, tmp_path: Path) -> Non
 def test_hostile_finding_text_stays_text(demo: Path, tmp_path: Path) -> None:
     hostile = pd.DataFrame(
         [
-            finding("班级学生", "", "R1", "<script>&\"'", "=cmd|' /C calc'!A0"),
-            finding("</sheetData>", "", "R2", "+1\x01", "@SUM(A1)\x0b ok ]]> &amp;"),
-            finding("教师", "", "R3", "-2", "line1\nline2"),
+            finding("班级学生", "", "value.not_a_number", "<script>&\"'", "=cmd|' /C calc'!A0", "error"),
+            finding("教师", "", "plausibility.outlier", "+1\x01", "@SUM(A1)\x0b ok ]]> &amp;", "warning"),
+            finding("</sheetData>", "", "sheet.extra_column", "-2", "line1\nline2", "info"),
         ]
     )
     out = feedback(demo, hostile, tmp_path / "fb.xlsx", "<学校>&.xlsx")
     rows = grid(out, ISSUES_SHEET)
     assert rows[0][0] == "文件「<学校>&.xlsx」的问题清单（处理结果：已入库）"
-    by_rule = {r[4]: r for r in rows[4:]}
-    assert by_rule["R1"][5:] == ["<script>&\"'", "'=cmd|' /C calc'!A0"]
-    assert by_rule["R2"][1] == "</sheetData>" and by_rule["R2"][5:] == ["'+1", "'@SUM(A1) ok ]]> &amp;"]
-    assert by_rule["R3"][5:] == ["'-2", "line1\nline2"]
+    assert rows[4][5:] == ["<script>&\"'", "'=cmd|' /C calc'!A0"]
+    assert rows[5][5:] == ["'+1", "'@SUM(A1) ok ]]> &amp;"]
+    assert rows[6][1] is None and rows[6][5:] == ["'-2", "line1\nline2"]  # no sheet the workbook lacks
     ws = load_workbook(out)[ISSUES_SHEET]
     assert all(c.data_type in ("s", "n") for row in ws.iter_rows() for c in row if c.value is not None)
     with zipfile.ZipFile(out) as z:
         assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
     calamine = CalamineWorkbook.from_path(str(out)).get_sheet_by_name(ISSUES_SHEET).to_python()
-    assert {r[4]: r[6] for r in calamine[4:]}["R1"] == "'=cmd|' /C calc'!A0"
+    assert calamine[4][6] == "'=cmd|' /C calc'!A0"
 
 
 def test_names_print_areas_and_the_selected_tab_survive(demo: Path, tmp_path: Path) -> None:
@@ -194,7 +199,7 @@ def test_a_chartsheet_survives(tmp_path: Path) -> None:
     chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=3))
     wb.create_chartsheet("图表").add_chart(chart)
     wb.save(tmp_path / "chart.xlsx")
-    findings = pd.DataFrame([finding("Sheet", "A1", "R1", "7", "偏低")])
+    findings = pd.DataFrame([finding("Sheet", "A1", "value.negative", "7", "偏低", "error")])
     out = feedback(tmp_path / "chart.xlsx", findings, tmp_path / "fb.xlsx", "chart.xlsx")
     back = load_workbook(out)
     assert back.sheetnames == [ISSUES_SHEET, "Sheet", "图表"] and back["Sheet"]["A1"].value == 7

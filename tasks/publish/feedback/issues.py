@@ -12,6 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tasks.publish.cells import as_text, safe_text
+from tasks.publish.feedback.names import rule_name
 
 ISSUES_SHEET = "问题清单"
 ISSUE_HEADERS = ("序号", "工作表", "单元格", "严重程度", "问题", "发现值", "说明及修改方法")
@@ -22,7 +23,7 @@ HEADER_ROW = 4  # title, hint, blank line, then the table
 # One page holds this many findings when the list is printed (fit to one page up to here).
 ONE_PAGE_ROWS = 20
 
-_WIDTHS = (5, 10, 9, 12, 18, 12, 70)
+_WIDTHS = (5, 10, 11, 12, 18, 13, 72)
 _THIN = Side(style="thin", color="FF999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -57,13 +58,14 @@ def issue_rows(file_name: str, status: str, findings: pd.DataFrame) -> list[list
     ]
     for i, f in enumerate(recs, start=1):
         sev = f["severity"]
-        texts = (f["sheet"], f["cell"], SEVERITY_ZH.get(sev, ""), f["rule"], f["value"], f["message"])
+        texts = (f["sheet"], f["cell"], SEVERITY_ZH.get(sev, ""), rule_name(f["rule"]), f["value"], f["message"])
         rows.append([i, *(safe_text(t) for t in texts)])
     return rows
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+def _width(text: str) -> float:
+    """Width of text in column-width units at the default font (a CJK character takes about 1.7)."""
+    return sum(1.7 if ord(ch) > 0x2E80 else 1.0 for ch in text)
 
 
 def _lines(row: list[Any]) -> int:
@@ -105,6 +107,10 @@ def add_issues_sheet(wb: Workbook, file_name: str, status: str, findings: pd.Dat
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:G{last}"
     _print_setup(ws, len(rows) - HEADER_ROW, header)
+    for other in wb.worksheets:  # the school's own sheets print one page wide too; their cells stay as sent
+        if other is not ws and not other.sheet_properties.pageSetUpPr.fitToPage:
+            other.sheet_properties.pageSetUpPr.fitToPage = True
+            other.page_setup.fitToWidth, other.page_setup.fitToHeight = 1, 0
     # The list opens first; the tab selected before must be released, or Excel groups the two
     # sheets and an edit goes to both.
     for other in wb.worksheets:
@@ -126,7 +132,8 @@ def _print_setup(ws: Worksheet, n_findings: int, header: str) -> None:
     ws.page_setup.fitToHeight = 1 if n_findings <= ONE_PAGE_ROWS else 0
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.8
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.oddHeader.center.text = header.replace("&", "&&")
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.print_options.horizontalCentered = True

@@ -1,21 +1,47 @@
-"""The flow step: quarantine the period's refused files, one feedback workbook per file with findings,
-and the bureau's 报送情况, all from the warehouse (so every run of the period is covered)."""
+"""The flow step: quarantine the period's refused files, one feedback workbook per file with findings or
+提醒, and the bureau's 报送情况, all from the warehouse (so every run of the period is covered)."""
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from junheng.policy import period_start
 from junheng.settings import DEFAULT_COUNTY_CODE
-from tasks.publish.cells import as_text
-from tasks.publish.feedback.school import school_feedback
+from tasks.publish.cells import as_text, num
+from tasks.publish.feedback.advice import SchoolContext
+from tasks.publish.feedback.names import rule_name
+from tasks.publish.feedback.quarantine import quarantine_rejected
+from tasks.publish.feedback.school import write_school_feedback
 from tasks.publish.feedback.status import write_status
-from tasks.publish.quarantine import quarantine_rejected
 from warehouse.engine import connected, query_frame
 
 STATUS_SQL = "SELECT * FROM mart.return_status WHERE county_code = :county_code AND period = :period"
 ISSUES_SQL = "SELECT * FROM mart.validation_issues WHERE county_code = :county_code AND period = :period"
+# per_students is what turns a need into the indicator's own unit; the mart leaves it out.
+REMEDIATION_SQL = """
+SELECT school_code, section, indicator_code, students, resource, value, threshold, floor, per_students,
+       need_to_threshold_whole, need_to_floor_whole
+FROM core.fct_remediation WHERE county_code = :county_code AND period = :period
+"""
+OUTLIERS_SQL = """
+SELECT school_code, section, indicator_code, method, value, center, band_low, band_high, n_ref
+FROM mart.outliers WHERE county_code = :county_code AND period = :period
+"""
+SCHOOL_TYPES_SQL = """
+SELECT DISTINCT school_code, school_name, school_type
+FROM mart.school_units WHERE county_code = :county_code AND period = :period
+"""
+LIMITS_SQL = """
+SELECT t.indicator_code, t.section, t.school_types, t.value
+FROM core.dim_threshold AS t
+WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.measure = 'value'
+  AND t.comparator IN ('le', 'lt') AND t.valid_from <= :start AND (t.valid_to IS NULL OR :start < t.valid_to)
+"""
 
 
 def feedback_name(code: str, file_name: str, taken: set[str], file_id: str) -> str:
@@ -28,42 +54,92 @@ def feedback_name(code: str, file_name: str, taken: set[str], file_id: str) -> s
     return name
 
 
+def page_header(county: str, school: str, code: str, period: str) -> str:
+    """What the list prints on top of every page: county, school (code), period."""
+    who = f"{school}（{code}）" if school and code else school or code
+    return " ".join(p for p in (county, who, period, "问题清单") if p)
+
+
+def contexts(
+    remediation: pd.DataFrame, outliers: pd.DataFrame, types: pd.DataFrame, limits: pd.DataFrame
+) -> dict[str, SchoolContext]:
+    """What the warehouse adds to each school's findings: shortfalls, outliers and the size limits."""
+    class_limits = {
+        as_text(r["section"]): float(r["value"])
+        for r in limits.to_dict("records")
+        if r["indicator_code"] == "G5" and num(r["value"]) is not None
+    }
+    school_limits = [
+        (set(as_text(r["school_types"]).split(",")), float(r["value"]))
+        for r in limits.to_dict("records")
+        if r["indicator_code"] == "G4" and num(r["value"]) is not None
+    ]
+    out: dict[str, SchoolContext] = defaultdict(lambda: SchoolContext(class_limits=class_limits))
+    for t in types.to_dict("records"):
+        code, kind = as_text(t["school_code"]), as_text(t["school_type"])
+        limit = next((v for kinds, v in school_limits if kind in kinds or kinds == {""}), None)
+        out[code] = SchoolContext(class_limits=class_limits, school_limit=limit)
+    for r in remediation.to_dict("records"):
+        ctx = out[as_text(r["school_code"])]
+        ctx.remediation = {**ctx.remediation, (as_text(r["section"]), as_text(r["indicator_code"])): r}
+    for o in outliers.to_dict("records"):
+        out[as_text(o["school_code"])].outliers.append(o)
+    return dict(out)
+
+
+def _read(url: str, period: str, county_code: str) -> dict[str, pd.DataFrame]:
+    params: dict[str, Any] = {"period": period, "county_code": county_code}
+    with connected(url) as engine:
+        return {
+            "status": query_frame(engine, STATUS_SQL, params),
+            "issues": query_frame(engine, ISSUES_SQL, params),
+            "remediation": query_frame(engine, REMEDIATION_SQL, params),
+            "outliers": query_frame(engine, OUTLIERS_SQL, params),
+            "types": query_frame(engine, SCHOOL_TYPES_SQL, params),
+            "limits": query_frame(engine, LIMITS_SQL, {**params, "start": period_start(period)}),
+        }
+
+
 def write_feedback(
-    url: str, period: str, out_dir: Path, data_dir: Path, county_code: str = DEFAULT_COUNTY_CODE
+    url: str, period: str, out_dir: Path, data_dir: Path, county_code: str = DEFAULT_COUNTY_CODE, county: str = ""
 ) -> dict[str, Path]:
-    """Quarantine the period's rejected files, write one feedback workbook per file with findings
+    """Quarantine the period's rejected files, write one feedback workbook per file with findings or 提醒
     (superseded files excepted: their school has sent a newer one) and the bureau's 报送情况.
 
     Returns {"overview": path, <file_id>: feedback path, ...}.
     """
     period_start(period)  # a malformed period must not become a path
-    with connected(url) as engine:
-        params: dict[str, object] = {"period": period, "county_code": county_code}
-        status = query_frame(engine, STATUS_SQL, params)
-        issues = query_frame(engine, ISSUES_SQL, params)
+    data = _read(url, period, county_code)
+    status, issues = data["status"], data["issues"]
     quarantine_rejected(data_dir, period, status[status["file_id"].notna()], issues, county_code)
+    names = {as_text(r["school_code"]): as_text(r["school_name"]) for r in data["types"].to_dict("records")}
+    ctx = contexts(data["remediation"], data["outliers"], data["types"], data["limits"])
     folder = Path(out_dir) / period / "feedback"
     out: dict[str, Path] = {}
     sent: dict[str, str] = {}
+    warnings: dict[str, int] = {}
     taken: set[str] = set()
     files = status[status["file_id"].notna() & (status["status"] != "superseded")]
     by_file = {str(k): g for k, g in issues.groupby("file_id", sort=False)} if not issues.empty else {}
     for rec in files.to_dict("records"):
-        fid = str(rec["file_id"])
-        mine = by_file.get(fid)
-        if mine is None or mine.empty:
+        fid, code = str(rec["file_id"]), as_text(rec["school_code"])
+        mine = by_file.get(fid, issues.iloc[0:0])
+        school = ctx.get(code) if rec["status"] == "loaded" else None
+        if mine.empty and (school is None or not school.outliers):
             continue
-        name = feedback_name(as_text(rec["school_code"]), as_text(rec["file_name"]), taken, fid)
-        header = f"{as_text(rec['school_code'])} {period} 问题清单"
-        out[fid] = school_feedback(
+        name = feedback_name(code, as_text(rec["file_name"]), taken, fid)
+        out[fid], n_warnings = write_school_feedback(
             Path(as_text(rec["archive_path"])),
             as_text(rec["file_name"]),
             as_text(rec["status"]),
             mine,
             folder / name,
-            header,
+            page_header(county, names.get(code, ""), code, period),
+            school,
         )
         sent[fid] = name
+        if n_warnings is not None:
+            warnings[fid] = n_warnings
     # Feedback of an earlier run for a file since superseded or corrected is no longer current.
     if folder.is_dir():
         for stale in folder.glob("*-反馈.xlsx"):
@@ -73,5 +149,5 @@ def write_feedback(
     # unknown, and returns from schools not on the roster.
     lone = issues[issues["school_code"].isna() | issues["rule"].astype(str).str.startswith("roster.")]
     overview = Path(out_dir) / period / f"报送情况-{period}.xlsx"
-    out["overview"] = write_status(overview, period, status, lone, sent, {}, str)
+    out["overview"] = write_status(overview, period, status, lone, sent, warnings, rule_name, county)
     return out

@@ -18,13 +18,14 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
 
 from junheng import spec
 from tasks.publish.cells import as_text, safe_text
+from tasks.publish.feedback.advice import SchoolContext, advise
 from tasks.publish.feedback.issues import SEVERITY_ZH, add_issues_sheet
+from tasks.publish.feedback.locate import target_sheet
+from tasks.publish.feedback.names import rule_name
 from tasks.publish.files import write_atomic
-from tasks.read.labels import match_sheet_name
 from tasks.read.returns import load_sheets
 
 AUTHOR = "县教育局"
@@ -85,23 +86,12 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def target_sheet(wb: Workbook, sheet: str) -> Worksheet | None:
-    """The workbook's tab for a sheet named by a finding (the school may have renamed 教师 to 教师情况)."""
-    if sheet in wb.sheetnames:
-        ws = wb[sheet]
-        return ws if isinstance(ws, Worksheet) else None
-    for name in wb.sheetnames:
-        if match_sheet_name(name) == sheet and isinstance(wb[name], Worksheet):
-            return wb[name]
-    return None
-
-
 def comment_text(rows: list[dict[str, Any]]) -> str:
     parts = []
     for f in rows:
         found = as_text(f["value"])
         parts.append(
-            f"【{SEVERITY_ZH.get(as_text(f['severity']), '')}】{as_text(f['rule'])}\n"
+            f"【{SEVERITY_ZH.get(as_text(f['severity']), '')}】{rule_name(as_text(f['rule']))}\n"
             + (f"发现：{found}\n" if found else "")
             + f"问题及修改：{as_text(f['message'])}"
         )
@@ -165,23 +155,46 @@ def cannot_open(path: Path, file_name: str, findings: pd.DataFrame) -> Path:
 
 
 def school_feedback(
-    archive_path: Path, file_name: str, status: str, findings: pd.DataFrame, out: Path, header: str = ""
+    archive_path: Path,
+    file_name: str,
+    status: str,
+    findings: pd.DataFrame,
+    out: Path,
+    header: str = "",
+    context: SchoolContext | None = None,
 ) -> Path:
     """Write ``out``: the school's workbook marked up with its findings and 问题清单 first, or a short
     sheet saying why the file could not be opened and what to send instead. ``header`` is printed on top
-    of every page of the list (school and period)."""
+    of every page of the list (school and period); ``context`` gives the amounts and 提醒 from the warehouse."""
+    return write_school_feedback(archive_path, file_name, status, findings, out, header, context)[0]
+
+
+def write_school_feedback(
+    archive_path: Path,
+    file_name: str,
+    status: str,
+    findings: pd.DataFrame,
+    out: Path,
+    header: str = "",
+    context: SchoolContext | None = None,
+) -> tuple[Path, int | None]:
+    """school_feedback, and how many 提醒 its 问题清单 lists (None when the file could not be opened)."""
     if any(as_text(r).startswith("file.") for r in findings["rule"].tolist()) or not archive_path.is_file():
-        return cannot_open(out, file_name, findings)
+        return cannot_open(out, file_name, findings), None
     wb = open_copy(archive_path)
     if wb is None:
-        return cannot_open(out, file_name, findings)
+        return cannot_open(out, file_name, findings), None
     header = header or file_name
     try:
-        mark_cells(wb, findings)
-        add_issues_sheet(wb, file_name, status, findings, header)
-        return save(wb, out)
+        rows = advise(wb, findings, context)
+        listed = rows[rows["listed"].astype(bool)]
+        mark_cells(wb, rows)
+        add_issues_sheet(wb, file_name, status, listed, header)
+        path = save(wb, out)
     except Exception:  # one odd workbook must not stop the feedback of the others: the list alone
+        listed = findings.assign(listed=True)
         wb = Workbook()
-        add_issues_sheet(wb, file_name, status, findings, header)
+        add_issues_sheet(wb, file_name, status, listed, header)
         del wb[wb.sheetnames[1]]
-        return save(wb, out)
+        path = save(wb, out)
+    return path, int((listed["severity"] == "warning").sum())

@@ -30,7 +30,7 @@ STATUS_HEADERS = (
     "接收时间",
     "反馈文件",
 )
-_STATUS_WIDTHS = (36, 13, 9, 7, 9, 7, 11, 19, 26)
+_STATUS_WIDTHS = (44, 13, 9, 8, 9, 8, 12, 21, 30)
 LONE_HEADERS = ("文件名", "学校标识码", "问题", "说明及修改方法")
 _LONE_WIDTHS = (36, 13, 18, 80)
 _OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -39,7 +39,7 @@ _STATUS_ORDER = {"rejected": 0, "missing": 1, "loaded": 2, "superseded": 3}
 
 def status_rows(status: pd.DataFrame, sent: Mapping[str, str], warnings: Mapping[str, int]) -> list[list[Any]]:
     """One row per file (and per school that sent none): refused first, then missing, loaded, superseded.
-    ``warnings``: 提醒 per file id beyond those counted at validation (outliers found in the warehouse)."""
+    ``warnings``: 提醒 per file id as its 问题清单 lists them (validation's and the warehouse's outliers)."""
     recs = sorted(
         status.to_dict("records"),
         key=lambda r: (_STATUS_ORDER.get(as_text(r["status"]), 9), as_text(r["school_code"]), as_text(r["file_name"])),
@@ -49,7 +49,7 @@ def status_rows(status: pd.DataFrame, sent: Mapping[str, str], warnings: Mapping
         fid = as_text(r["file_id"])
         n_warn = _count(r["n_warnings"])
         if fid in warnings:
-            n_warn = (n_warn or 0) + warnings[fid]
+            n_warn = warnings[fid]
         rows.append(
             [
                 as_text(r["file_name"]),
@@ -97,11 +97,12 @@ def _table(
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    ws.set_margins(left=0.4, right=0.4, top=0.8, bottom=0.7)
 
 
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+def _width(text: str) -> float:
+    """Width of text in column-width units at the default font (a CJK character takes about 1.7)."""
+    return sum(1.7 if ord(ch) > 0x2E80 else 1.0 for ch in text)
 
 
 def write_status(
@@ -122,9 +123,9 @@ def write_status(
             {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "vcenter"}
         ),
         "text": wb.add_format({"text_wrap": True, "valign": "top", "border": 1}),
-        "num": wb.add_format({"num_format": "0", "valign": "top", "border": 1}),
+        "num": wb.add_format({"num_format": "0", "valign": "top", "align": "center", "border": 1}),
     }
-    title = f"{county}{period} 报送情况".replace("&", "&&")
+    title = f"{county} {period} 报送情况".strip().replace("&", "&&")
     ws = wb.add_worksheet(STATUS_SHEET)
     _table(ws, fmt, STATUS_HEADERS, _STATUS_WIDTHS, status_rows(status, sent, warnings))
     ws.set_header(f"&C{title}")

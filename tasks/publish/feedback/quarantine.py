@@ -10,9 +10,11 @@ import pandas as pd
 
 from junheng.policy import period_start
 from junheng.settings import DEFAULT_COUNTY_CODE, county_subdir
-from tasks.publish.cells import safe_text
+from tasks.publish.cells import as_text, safe_text
+from tasks.publish.feedback.issues import SEVERITY_ZH
+from tasks.publish.feedback.names import rule_name
 
-FINDING_HEADERS = ("工作表", "单元格", "规则", "严重程度", "发现值", "说明及修改方法")
+FINDING_HEADERS = ("工作表", "单元格", "问题", "严重程度", "发现值", "说明及修改方法")
 
 
 def quarantine_name(file_id: str, file_name: str) -> str:
@@ -45,9 +47,14 @@ def quarantine_rejected(
             w = csv.writer(fh)
             w.writerow(FINDING_HEADERS)
             for f in mine.to_dict("records"):
-                w.writerow(
-                    [safe_text("" if pd.isna(f[c]) else str(f[c])) for c in ("sheet", "cell", "rule", "severity")]
-                    + [safe_text("" if pd.isna(f["value"]) else str(f["value"])), safe_text(str(f["message"]))]
+                texts = (
+                    as_text(f["sheet"]),
+                    as_text(f["cell"]),
+                    rule_name(as_text(f["rule"])),
+                    SEVERITY_ZH.get(as_text(f["severity"]), ""),
+                    as_text(f["value"]),
+                    as_text(f["message"]),
                 )
+                w.writerow([safe_text(t) for t in texts])
         out.append(target)
     return out

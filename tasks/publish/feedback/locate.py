@@ -1,0 +1,151 @@
+"""Where a figure comes from in the school's own workbook: the cells of a resource (教师, 办学条件) and the
+students (班级学生), found through the template contract (junheng.spec) and the reader's label matching,
+so a finding never points at a sheet the workbook lacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from junheng import spec
+from tasks.read.labels import index_for, match_sheet_name
+
+HEADER_SCAN_ROWS = 10
+# The columns each indicator's resource comes from (R3 under the default 音乐+美术 choice).
+RESOURCE_COLUMNS: dict[str, tuple[spec.Sheet, tuple[str, ...]]] = {
+    "R1": (spec.TEACHERS, ("teachers_above_required_degree",)),
+    "R2": (spec.TEACHERS, ("backbone_teachers",)),
+    "R3": (spec.TEACHERS, ("pe_teachers", "music_teachers", "art_teachers")),
+    "R4": (spec.FACILITIES, ("teaching_aux_area_m2", "indoor_sports_area_m2")),
+    "R5": (spec.FACILITIES, ("sports_ground_area_m2", "indoor_sports_area_m2")),
+    "R6": (spec.FACILITIES, ("equipment_value_yuan",)),
+    "R7": (spec.FACILITIES, ("multimedia_classrooms",)),
+}
+# The facility and equipment columns whose cells a plausibility finding names.
+FACILITY_COLUMN_OF = {"R4": "teaching_aux_area_m2", "R5": "sports_ground_area_m2", "R6": "equipment_value_yuan"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table sheet of the workbook: its tab, header row and the columns of the codes it has."""
+
+    ws: Worksheet
+    header_row: int  # 1-based
+    columns: dict[str, int]  # code → 1-based column
+
+    @property
+    def title(self) -> str:
+        return self.ws.title
+
+    def rows_of(self, section_label: str) -> list[int]:
+        """Data rows whose 学段 is ``section_label`` (小学 / 初中 / 共用)."""
+        col = self.columns.get("section")
+        if col is None:
+            return []
+        out = []
+        for r, (v,) in enumerate(
+            self.ws.iter_rows(min_row=self.header_row + 1, min_col=col, max_col=col, values_only=True),
+            start=self.header_row + 1,
+        ):
+            if isinstance(v, str) and v.strip() == section_label:
+                out.append(r)
+        return out
+
+    def cell(self, code: str, row: int) -> str | None:
+        col = self.columns.get(code)
+        return f"{get_column_letter(col)}{row}" if col else None
+
+    def header_cell(self, code: str) -> str | None:
+        return self.cell(code, self.header_row)
+
+
+def table(wb: Workbook, sheet: spec.Sheet) -> Table | None:
+    """The workbook's tab for a spec table sheet (by name or a known synonym) and its header."""
+    ws = next(
+        (
+            wb[n]
+            for n in wb.sheetnames
+            if (n == sheet.name or match_sheet_name(n) == sheet.name) and isinstance(wb[n], Worksheet)
+        ),
+        None,
+    )
+    if not isinstance(ws, Worksheet):
+        return None
+    idx = index_for(sheet.name)
+    best: tuple[int, int, dict[str, int]] = (0, 0, {})
+    for r, row in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True), start=1):
+        cols: dict[str, int] = {}
+        for c, v in enumerate(row, start=1):
+            m = idx.match(v)
+            if m is not None and m.code not in cols:
+                cols[m.code] = c
+        if len(cols) > best[0]:
+            best = (len(cols), r, cols)
+    if best[0] < 2:
+        return None
+    return Table(ws, best[1], best[2])
+
+
+@dataclass(frozen=True)
+class Place:
+    """Cells behind one figure: ``cells`` (sheet title, A1) to mark, and a short text naming them."""
+
+    cells: tuple[tuple[str, str], ...]
+    text: str
+
+
+def resource_place(wb: Workbook, indicator: str, section_label: str) -> Place | None:
+    """The cells of a unit's resource: its own 学段 row, plus the 共用 row for facilities (apportioned)."""
+    if indicator not in RESOURCE_COLUMNS:
+        return None
+    sheet, codes = RESOURCE_COLUMNS[indicator]
+    t = table(wb, sheet)
+    if t is None:
+        return None
+    rows = t.rows_of(section_label)
+    if sheet is spec.FACILITIES:
+        rows += t.rows_of("共用")
+    cols = sorted(t.columns[c] for c in codes if c in t.columns)  # left to right, as the school reads them
+    cells = tuple((t.title, f"{get_column_letter(c)}{r}") for r in rows for c in cols)
+    if not cells:
+        return None
+    return Place(cells, f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}")
+
+
+def students_place(wb: Workbook, section_label: str) -> Place | None:
+    """The 学生数 cells of a section's class rows; the header cell carries the comment."""
+    t = table(wb, spec.CLASSES)
+    if t is None:
+        return None
+    head = t.header_cell("students")
+    if head is None:
+        return None
+    rows = t.rows_of(section_label) if section_label else []
+    letter = head.rstrip("0123456789")
+    span = f" {letter}{rows[0]}–{letter}{rows[-1]} 中" if rows else f" {letter} 列中"
+    what = f"{section_label}各班" if section_label else "各班"
+    return Place(((t.title, head),), f"「{t.title}」表{span}{what}「学生数」之和")
+
+
+def facility_cell(wb: Workbook, code: str, section_label: str) -> tuple[str, str] | None:
+    """The cell of one 办学条件 value on a section's row."""
+    t = table(wb, spec.FACILITIES)
+    if t is None:
+        return None
+    rows = t.rows_of(section_label)
+    ref = t.cell(code, rows[0]) if rows else None
+    return (t.title, ref) if ref else None
+
+
+def target_sheet(wb: Workbook, sheet: str) -> Worksheet | None:
+    """The workbook's tab for a sheet named by a finding (the school may have renamed 教师 to 教师情况)."""
+    if sheet in wb.sheetnames:
+        ws = wb[sheet]
+        return ws if isinstance(ws, Worksheet) else None
+    for name in wb.sheetnames:
+        if match_sheet_name(name) == sheet and isinstance(wb[name], Worksheet):
+            return wb[name]
+    return None
