@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,17 +48,22 @@ def _setup(args: argparse.Namespace) -> None:
 
 def cmd_city_run(args: argparse.Namespace) -> int:
     _setup(args)
+    from flows.backfill import periods_between
     from flows.city import city_monthly
 
-    result = city_monthly(
-        plan=args.plan,
-        period=args.period,
-        warehouse_url=args.warehouse,
-        data_dir=args.data_dir,
-        concurrency=args.concurrency,
-    )
-    _print_summary(result)
-    return EXIT_COUNTY_FAILED if result["failed"] else EXIT_OK
+    failed = False
+    # --from: every period up to --period in one process (one Prefect start-up, checks warmed up once).
+    for period in periods_between(args.period_from or args.period, args.period):
+        result = city_monthly(
+            plan=args.plan,
+            period=period,
+            warehouse_url=args.warehouse,
+            data_dir=args.data_dir,
+            concurrency=args.concurrency,
+        )
+        _print_summary(result)
+        failed = failed or bool(result["failed"])
+    return EXIT_COUNTY_FAILED if failed else EXIT_OK
 
 
 def cmd_city_rollup(args: argparse.Namespace) -> int:
@@ -68,6 +74,12 @@ def cmd_city_rollup(args: argparse.Namespace) -> int:
         city_rollup(plan=args.plan, period=args.period, warehouse_url=args.warehouse, data_dir=args.data_dir)
     )
     return EXIT_OK
+
+
+def _period(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
+        raise argparse.ArgumentTypeError(f"报表期应为 YYYY-MM（半角数字），例如 2026-08；收到 {value!r}")
+    return value
 
 
 def add_city_parser(sub: Any, sub_parser: Any, period_option: Any) -> None:
@@ -93,6 +105,14 @@ def add_city_parser(sub: Any, sub_parser: Any, period_option: Any) -> None:
         )
         g.add_argument("--data-dir", metavar="目录", default=None, help="收件、报告和默认仓库所在目录（默认 ./data）")
         if name == "run":
+            p.add_argument(
+                "--from",
+                dest="period_from",
+                metavar="YYYY-MM",
+                type=_period,
+                default=None,
+                help="从这一期起逐期运行到 --period（补跑几个月，只启动一次）",
+            )
             p.add_argument(
                 "--concurrency", type=int, default=None, metavar="N", help="PostgreSQL 上同时运行的县数（默认 2）"
             )

@@ -1,170 +1,25 @@
 """mart.county_progress on a hand-built 3-county city over 3 periods, on DuckDB and PostgreSQL.
 
-Each county's scorecard lines are written straight into the warehouse (the marts are views over them),
-so every expected number below is counted by hand from the lines in LINES, not from the code.
+Each county's scorecard lines are written straight into the warehouse (tests/fixtures/city.py; the marts
+are views over them), so every expected number below is counted by hand from those lines, not from the code.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from junheng.plans import CityPlan, PlanCounty
 from tasks.model.progress import compute_progress, read_progress
-from warehouse import schema as s
-from warehouse.engine import bulk_insert, init_warehouse, make_engine
-
-NOW = datetime(2026, 11, 8, 3, 0)
-A, B, C, OTHER = "530481", "530425", "530423", "530402"
-PLAN = CityPlan(
-    plan="test-city",
-    title="测试计划",
-    issuer="测试市人民政府办公室",
-    issued_on=date(2026, 1, 1),
-    source="测试",
-    city_code="530400",
-    city_name="玉溪市",
-    valid_from=date(2026, 1, 1),
-    counties=[
-        PlanCounty(code=A, name="澄江市", target_year=2026),
-        PlanCounty(code=B, name="易门县", target_year=2027),
-        PlanCounty(code=C, name="通海县", target_year=2026),
-    ],
-)
-
-# Six indicator codes per county; R1, R3 and R_MIN_MET have a 小学 and a 初中 line, G3 two room types.
-# Only the lines that are not met are listed: (county, period) -> {(code, section/item): status}.
-NOT_MET: dict[tuple[str, str], dict[tuple[str, str], str]] = {
-    (A, "2026-08"): {("R3", "junior"): "unmet", ("G14", "all"): "unmet"},
-    (A, "2026-09"): {("G14", "all"): "unmet"},
-    (A, "2026-10"): {},  # every line met (a local target fails below: it must not count)
-    (B, "2026-08"): {
-        ("R1", "primary"): "unmet",
-        ("R3", "primary"): "unmet",
-        ("R3", "junior"): "unmet",
-        ("G3", "音乐"): "evidence_pending",
-        ("V1", "all"): "not_reported",
-    },
-    # B did not report 2026-09
-    (B, "2026-10"): {("R3", "junior"): "unmet"},
-    (C, "2026-08"): {("R1", "junior"): "unmet", ("R3", "primary"): "unmet", ("G14", "all"): "not_reported"},
-    (C, "2026-09"): {("R3", "primary"): "unmet", ("G14", "all"): "unmet"},
-    (C, "2026-10"): {("R3", "junior"): "unmet", ("G14", "all"): "unmet"},
-    (OTHER, "2026-10"): {},  # a county of the city that is not in the plan: never in the roll-up
-}
-LINES = [
-    ("资源配置", "R1", "primary", ""),
-    ("资源配置", "R1", "junior", ""),
-    ("资源配置", "R3", "primary", ""),
-    ("资源配置", "R3", "junior", ""),
-    ("资源配置", "R_MIN_MET", "primary", ""),
-    ("资源配置", "R_MIN_MET", "junior", ""),
-    ("政府保障程度", "G3", "all", "音乐"),
-    ("政府保障程度", "G3", "all", "美术"),
-    ("政府保障程度", "G14", "all", ""),
-    ("否决", "V1", "all", ""),
-]
-
-
-def _scorecard() -> pd.DataFrame:
-    rows: list[dict[str, Any]] = []
-    for (county, period), bad in NOT_MET.items():
-        for part, code, section, item in LINES:
-            status = bad.get((code, item or section), "met")
-            rows.append(
-                {
-                    "county_code": county,
-                    "period": period,
-                    "part": part,
-                    "indicator_code": code,
-                    "section": section,
-                    "item": item,
-                    "meets": {"met": True, "unmet": False}.get(status),
-                    "status": status,
-                    "computed_at": NOW,
-                }
-            )
-        if (county, period) == (A, "2026-10"):
-            rows.append({**rows[-1], "part": "地方目标", "indicator_code": "L1", "status": "unmet", "meets": False})
-    return pd.DataFrame(rows)
-
-
-# CV lines that meet (True), miss (False) or cannot be computed (None), per county and period.
-CV: dict[tuple[str, str], list[bool | None]] = {
-    (A, "2026-08"): [True] * 12 + [False, None],  # 12 of 14
-    (A, "2026-09"): [True] * 13 + [False],  # 13
-    (A, "2026-10"): [True] * 14,  # 14
-    (B, "2026-08"): [True] * 9 + [False] * 5,  # 9
-    (B, "2026-10"): [True] * 11 + [False] * 3,  # 11
-    (C, "2026-08"): [True] * 10 + [False] * 4,  # 10
-    (C, "2026-09"): [True] * 10 + [False] * 4,  # 10
-    (C, "2026-10"): [True] * 9 + [False] * 5,  # 9
-}
-# School units: passing, failing, not judged (passes NULL).
-UNITS: dict[tuple[str, str], tuple[int, int, int]] = {
-    (A, "2026-08"): (6, 2, 0),  # 6 / 8
-    (A, "2026-09"): (7, 1, 0),
-    (A, "2026-10"): (8, 0, 0),
-    (B, "2026-08"): (3, 4, 1),  # 3 / 7 (the NULL is not judged)
-    (B, "2026-10"): (6, 1, 1),  # 6 / 7
-    (C, "2026-08"): (4, 4, 0),
-    (C, "2026-09"): (5, 3, 0),
-    (C, "2026-10"): (5, 3, 0),
-}
-
-
-def _cv() -> pd.DataFrame:
-    rows = []
-    for (county, period), flags in CV.items():
-        for i, meets in enumerate(flags):
-            rows.append(
-                {
-                    "county_code": county,
-                    "period": period,
-                    "section": "primary" if i < 7 else "junior",
-                    "indicator_code": f"R{i % 7 + 1}",
-                    "n_units": 8,
-                    "students": 1000.0,
-                    "cv_method": "weighted",
-                    "meets": meets,
-                    "computed_at": NOW,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _units() -> pd.DataFrame:
-    rows = []
-    for (county, period), (ok, bad, unknown) in UNITS.items():
-        for i, passes in enumerate([True] * ok + [False] * bad + [None] * unknown):
-            rows.append(
-                {
-                    "county_code": county,
-                    "period": period,
-                    "school_code": f"{county}{i:04d}",
-                    "section": "primary",
-                    "indicators_met": 7,
-                    "indicators_reported": 7,
-                    "indicators_total": 7,
-                    "passes": passes,
-                    "file_id": "0" * 64,
-                    "computed_at": NOW,
-                }
-            )
-    return pd.DataFrame(rows)
+from tests.fixtures.city import NOW, OTHER, PLAN, A, B, C, load_city
+from warehouse.engine import make_engine
 
 
 @pytest.fixture
 def city(warehouse_url: str) -> Any:
     engine = make_engine(warehouse_url)
-    init_warehouse(engine)
-    with engine.begin() as conn:
-        bulk_insert(conn, s.fct_county_scorecard, _scorecard())
-        bulk_insert(conn, s.fct_county_indicator, _cv())
-        bulk_insert(conn, s.fct_school_compliance, _units())
+    load_city(engine)
     yield engine
     engine.dispose()
 

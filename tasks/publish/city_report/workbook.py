@@ -21,13 +21,13 @@ STATUS_FILL = {REACHED: "#C6EFCE", ON_TRACK: "#DDEBF7", BEHIND: "#FFC7CE", NOT_R
 FAIL = {"bg_color": "#FFC7CE", "font_color": "#9C0006"}
 
 
-def _print_setup(ws: Worksheet, report: CityReport, repeat_to: int, landscape: bool = True) -> None:
+def _print_setup(ws: Worksheet, report: CityReport, header_row: int, landscape: bool = True) -> None:
     """Landscape, one page wide, header rows repeated, city and period in the header, page numbers."""
     if landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0, repeat_to)
+    ws.repeat_rows(header_row)  # the table header on every page
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     title = safe_text(report.title).replace("&", "&&")
     ws.set_header(f"&L{title}&R{safe_text(report.plan.title).replace('&', '&&')}")
