@@ -17,7 +17,8 @@ from tests.render import print_sheets, too_wide, tools_missing
 pytestmark = pytest.mark.skipif(bool(tools_missing()), reason=f"needs {tools_missing()}")
 
 LONG = (
-    "「{n}」号问题：初中「每百名学生拥有体育、艺术（美术、音乐）专任教师数」为 0 人/百名学生，低于标准 0.9 人/百名学生。"
+    "「{n}」号问题：初中「每百名学生拥有体育、艺术（美术、音乐）专任教师数」为 0 人/百名学生，"
+    "低于标准 0.9 人/百名学生。"
     "初中在校生 772 人，体育、音乐、美术专任教师共 0 人。需增加 7 名体育或艺术（音乐、美术）专任教师可达到标准；"
     "至少增加 6 名可达到标准的 85%（0.765）。"
 )
