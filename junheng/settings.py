@@ -23,6 +23,9 @@ class PolicyChoices(BaseModel):
     teaching_point_policy: Literal["exclude_under_50", "merge"] = "exclude_under_50"
     teaching_point_min_students: int = 50
     private_in_cv: bool = False
+    # Whether 民办 units count in the county's school-rule line (R_MIN_MET); by default they are judged
+    # and shown, and the line counts the public units (indicators.md, "Scope").
+    private_in_school_rule: bool = False
     # Which teachers count as 艺术 for R3: 音乐+美术 (indicators.md), or also 舞蹈/戏剧/戏曲 etc.
     r3_art_teachers: Literal["music_art", "all_art"] = "music_art"
 
@@ -135,8 +138,21 @@ CHOICE_ENV = {
     "teaching_point_policy": "JUNHENG_TEACHING_POINT_POLICY",
     "teaching_point_min_students": "JUNHENG_TEACHING_POINT_MIN_STUDENTS",
     "private_in_cv": "JUNHENG_PRIVATE_IN_CV",
+    "private_in_school_rule": "JUNHENG_PRIVATE_IN_SCHOOL_RULE",
     "r3_art_teachers": "JUNHENG_R3_ART_TEACHERS",
 }
+
+
+BOOL_CHOICES = ("private_in_cv", "private_in_school_rule")
+_TRUE, _FALSE = ("1", "true", "yes", "是"), ("0", "false", "no", "否")
+
+
+def _yes_no(var: str, raw: str) -> bool:
+    """A yes/no choice; anything else is a load error, never a silent 'no'."""
+    v = raw.strip().lower()
+    if v in _TRUE or v in _FALSE:
+        return v in _TRUE
+    raise ConfigError(f"环境变量 {var} 应为 true 或 false，收到 {raw!r}", f"例如 {var}=false（是 / 否 也可以）")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -155,7 +171,7 @@ def load_settings(**overrides: object) -> Settings:
     choices: dict[str, object] = {}
     for field, var in CHOICE_ENV.items():
         if v := os.environ.get(var):
-            choices[field] = v.lower() in ("1", "true", "yes", "是") if field == "private_in_cv" else v
+            choices[field] = _yes_no(var, v) if field in BOOL_CHOICES else v
     if choices:
         env["choices"] = choices
     env["unit_costs"] = unit_costs_from_env()

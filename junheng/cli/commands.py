@@ -89,7 +89,12 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     url = settings.resolved_warehouse_url()
     out = recompute_period(
-        url, args.period, settings.choices.cv_method, str(uuid.uuid4()), county_code=settings.county_code
+        url,
+        args.period,
+        settings.choices.cv_method,
+        str(uuid.uuid4()),
+        county_code=settings.county_code,
+        private_in_school_rule=settings.choices.private_in_school_rule,
     )
     print(
         f"已按现行政策文件重新评判 {args.period}：生效规则 {out['rules']} 条，"

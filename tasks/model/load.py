@@ -81,7 +81,14 @@ def load_run(
             update_dim_school(conn, period, info, now, cc)
             record_files(conn, period, status.assign(period=period, run_id=run_id, processed_at=now), cc)
             record_findings(conn, period, list(status["file_id"]), ff, now, run_id, cc)
-            compute_period(conn, period, settings.choices.cv_method, now, cc)
+            compute_period(
+                conn,
+                period,
+                settings.choices.cv_method,
+                now,
+                cc,
+                private_in_school_rule=settings.choices.private_in_school_rule,
+            )
             conn.execute(s.run_log.delete().where(s.run_log.c.run_id == run_id))
             conn.execute(
                 s.run_log.insert().values(

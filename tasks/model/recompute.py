@@ -21,6 +21,8 @@ def recompute_period(
     run_id: str,
     now: datetime | None = None,
     county_code: str = DEFAULT_COUNTY_CODE,
+    *,
+    private_in_school_rule: bool = False,
 ) -> dict[str, int]:
     """Judge a county's stored period again with the policy files as they are now (the rules in force for it).
 
@@ -49,7 +51,7 @@ def recompute_period(
                     "先用 junheng run 入库该期报表；多个县共用仓库时检查 --county-code",
                 )
             sync_reference(conn, period, rules, county_code)
-            compute_period(conn, period, cv_method, now, county_code)
+            compute_period(conn, period, cv_method, now, county_code, private_in_school_rule=private_in_school_rule)
             n = len(
                 query_frame(
                     conn,

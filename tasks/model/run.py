@@ -4,6 +4,7 @@ dependencies give, each replacing its (county, period) slice."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from graphlib import TopologicalSorter
 
@@ -15,12 +16,35 @@ from tasks.model.scorecard import compute_scorecard
 from warehouse.engine import run_model
 from warehouse.models import Model, models
 
-Step = Callable[[Connection, str, datetime, str], object]
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What one county's period run is computed with."""
+
+    period: str
+    county_code: str
+    computed_at: datetime
+    cv_method: str
+    private_in_school_rule: bool
+
+    def sql_params(self) -> dict[str, object]:
+        return {
+            "period": self.period,
+            "county_code": self.county_code,
+            "cv_method": self.cv_method,
+            "computed_at": self.computed_at,
+            "change_bound": config_from_env().change_bound,
+        }
+
+
+Step = Callable[[Connection, ModelRun], object]
 
 # The Python steps that fill table models (a model's `python:` in the manifest names its step).
 PYTHON_STEPS: dict[str, Step] = {
-    "analytics": lambda conn, period, at, county: compute_analytics(conn, period, at, county_code=county),
-    "scorecard": lambda conn, period, at, county: compute_scorecard(conn, period, at, county_code=county),
+    "analytics": lambda conn, r: compute_analytics(conn, r.period, r.computed_at, county_code=r.county_code),
+    "scorecard": lambda conn, r: compute_scorecard(
+        conn, r.period, r.computed_at, county_code=r.county_code, private_in_school_rule=r.private_in_school_rule
+    ),
 }
 
 
@@ -54,18 +78,19 @@ def run_order(all_models: dict[str, Model] | None = None) -> list[str]:
 
 
 def compute_period(
-    conn: Connection, period: str, cv_method: str, computed_at: datetime, county_code: str = DEFAULT_COUNTY_CODE
+    conn: Connection,
+    period: str,
+    cv_method: str,
+    computed_at: datetime,
+    county_code: str = DEFAULT_COUNTY_CODE,
+    *,
+    private_in_school_rule: bool = False,
 ) -> None:
     """Run the county's period: each table model replaces its (county, period) slice."""
-    params: dict[str, object] = {
-        "period": period,
-        "county_code": county_code,
-        "cv_method": cv_method,
-        "computed_at": computed_at,
-        "change_bound": config_from_env().change_bound,
-    }
+    run = ModelRun(period, county_code, computed_at, cv_method, private_in_school_rule)
+    params = run.sql_params()
     for step in run_order():
         if step.startswith("python:"):
-            PYTHON_STEPS[step.removeprefix("python:")](conn, period, computed_at, county_code)
+            PYTHON_STEPS[step.removeprefix("python:")](conn, run)
         else:
             run_model(conn, step, params)

@@ -82,8 +82,11 @@ def judged(r: Rule, value: float | None, note: str = "") -> Row:
 # ------------------------------------------------------------------------------- parts
 
 
-def resource_rows(rules: Sequence[Rule], cv: pd.DataFrame, compliance: pd.DataFrame) -> list[Row]:
-    """R1–R7: the CV of each section; and the school rule (6 of 7, rest ≥ 85 %) over all units."""
+def resource_rows(
+    rules: Sequence[Rule], cv: pd.DataFrame, compliance: pd.DataFrame, private_in_school_rule: bool = False
+) -> list[Row]:
+    """R1–R7: the CV of each section; and the school rule (6 of 7, rest ≥ 85 %) over the public units,
+    or every unit when private_in_school_rule (``compliance`` carries each unit's ownership)."""
     out: list[Row] = []
     for r in rules:
         if r.code.startswith("R") and r.measure == "cv":
@@ -97,17 +100,21 @@ def resource_rows(rules: Sequence[Rule], cv: pd.DataFrame, compliance: pd.DataFr
         if r.code == "R_MIN_MET":
             for section in SECTIONS:
                 units = compliance[compliance["section"] == section] if not compliance.empty else compliance
+                private = units[units["ownership"] == "民办"] if len(units) else units
+                if not private_in_school_rule and len(private):
+                    units = units[units["ownership"] != "民办"]
                 n = len(units)
                 failing = int((units["passes"] == False).sum()) if n else 0  # noqa: E712 (NULL stays out)
                 unknown = int(units["passes"].isna().sum()) if n else 0
-                row = _row(
-                    r,
-                    float(failing),
-                    _status_of(n, failing, unknown),
-                    _count_note(n, failing, unknown, "学校单元"),
-                    n_schools=n,
-                    n_unmet=failing,
-                )
+                note = _count_note(n, failing, unknown, "学校单元")
+                if len(private):
+                    p_fail = int((private["passes"] == False).sum())  # noqa: E712
+                    note += (
+                        f"（含民办 {len(private)} 个）"
+                        if private_in_school_rule
+                        else f"；民办学校单元 {len(private)} 个已评价（{p_fail} 个未达标），按口径不计入"
+                    )
+                row = _row(r, float(failing), _status_of(n, failing, unknown), note, n_schools=n, n_unmet=failing)
                 row.section, row.threshold, row.comparator, row.unit = section, 0.0, "le", "个未达标学校单元"
                 out.append(row)
     return out
@@ -268,9 +275,10 @@ def build_scorecard(
     schools: pd.DataFrame,
     county_values: Sequence[CountyValue],
     items: pd.DataFrame,
+    private_in_school_rule: bool = False,
 ) -> pd.DataFrame:
     rows = [
-        *resource_rows(rules, cv, compliance),
+        *resource_rows(rules, cv, compliance, private_in_school_rule),
         *school_scope_rows(rules, per_school, schools),
         *county_computed_rows(rules, county_values),
         *reported_rows(rules, items),
@@ -328,6 +336,14 @@ def g_population(
     )
 
 
+COMPLIANCE_SQL = """
+SELECT c.*, d.ownership
+FROM core.fct_school_compliance AS c
+LEFT JOIN core.stg_school_asof AS d ON d.school_code = c.school_code AND d.period = c.period
+WHERE c.county_code = :county_code AND c.period = :period
+"""
+
+
 def last_year(period: str) -> str:
     y, m = period.split("-")
     return f"{int(y) - 1:04d}-{m}"
@@ -339,6 +355,7 @@ def compute_scorecard(
     computed_at: datetime,
     rules: Sequence[Rule] | None = None,
     county_code: str = DEFAULT_COUNTY_CODE,
+    private_in_school_rule: bool = False,
 ) -> int:
     """Replace the county's period slices of core.fct_school_rule and core.fct_county_scorecard."""
 
@@ -363,11 +380,12 @@ def compute_scorecard(
     card = build_scorecard(
         rules,
         cv=_slice("*", "core.fct_county_indicator"),
-        compliance=_slice("*", "core.fct_school_compliance"),
+        compliance=_frame(COMPLIANCE_SQL),
         per_school=per_school,
         schools=schools,
         county_values=county_values,
         items=_slice("*", "raw.county_return"),
+        private_in_school_rule=private_in_school_rule,
     )
     for table, frame in ((s.fct_school_rule, per_school), (s.fct_county_scorecard, card)):
         conn.execute(table.delete().where(table.c.county_code == county_code, table.c.period == period))

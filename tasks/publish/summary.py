@@ -15,6 +15,10 @@ CHOICE_TEXT: dict[str, dict[object, str]] = {
         "merge": "教学点并入所属学校计算",
     },
     "private_in_cv": {True: "民办学校计入差异系数", False: "民办学校不计入差异系数（仍按学校达标规则评价）"},
+    "private_in_school_rule": {
+        True: "学校达标规则统计公办和民办学校单元",
+        False: "学校达标规则只统计公办学校单元（民办也评价并列出）",
+    },
     "r3_art_teachers": {"music_art": "音乐、美术", "all_art": "音乐、美术及其他艺术学科"},
 }
 
@@ -28,6 +32,7 @@ def choices_text(settings: Settings) -> dict[str, str]:
         "cv_method": CHOICE_TEXT["cv_method"][c.cv_method],
         "teaching_point_policy": CHOICE_TEXT["teaching_point_policy"][c.teaching_point_policy],
         "private_in_cv": CHOICE_TEXT["private_in_cv"][c.private_in_cv],
+        "private_in_school_rule": CHOICE_TEXT["private_in_school_rule"][c.private_in_school_rule],
         "r3_art_teachers": CHOICE_TEXT["r3_art_teachers"][c.r3_art_teachers],
     }
 

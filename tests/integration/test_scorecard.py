@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from junheng.contract import ReceivedFile
-from junheng.policy import NATIONAL_CODES, POLICY_DIR, clear_cache
+from junheng.policy import NATIONAL_CODES, POLICY_DIR, clear_cache, rules_in_force
 from junheng.settings import load_settings
 from tasks.demo.county import demo_county_return
 from tasks.model.county_load import load_county_returns
@@ -206,6 +206,54 @@ def test_a_merged_teaching_point_counts_once_as_part_of_its_parent(warehouse_url
     g3 = _one(card, "G3", measure="rooms", item="音乐")
     assert (g3["n_schools"], g3["value"], g3["status"]) == (1, 0.0, "met")
     assert _one(card, "G5", section="primary")["n_schools"] == 1
+    engine.dispose()
+
+
+PRIVATE = "3700000003"
+
+
+def _private_school(engine: Any, period: str) -> None:
+    """A 民办 小学 like CODE but with 1 teacher above the required degree for 90 students:
+    R1 = 1 × 100 / 90 = 1.11 < 85 % of 4.2 = 3.57, so it fails the school rule."""
+    with engine.begin() as conn:
+        row = query_frame(conn, "SELECT * FROM core.fct_school_section WHERE school_code = :c", {"c": CODE})
+        bad = {**row.iloc[0].to_dict(), "school_code": PRIVATE, "teachers_above_required_degree": 1.0}
+        bulk_insert(conn, s.fct_school_section, pd.DataFrame([bad]))
+        conn.execute(
+            s.dim_school.insert().values(
+                school_sk=f"{PRIVATE}@2026-01",
+                school_code=PRIVATE,
+                county_code="000000",
+                school_name="育才学校",
+                school_type="小学",
+                ownership="民办",
+                is_teaching_point=False,
+                valid_from="2026-01",
+                is_current=True,
+                file_id="d" * 64,
+                loaded_at=NOW,
+            )
+        )
+
+
+@pytest.mark.parametrize(("counted", "n", "failing", "status"), [(False, 1, 0, "met"), (True, 2, 1, "unmet")])
+def test_the_school_rule_line_counts_public_units_unless_configured(
+    warehouse_url: str, counted: bool, n: int, failing: int, status: str
+) -> None:
+    engine = make_engine(warehouse_url)
+    init_warehouse(engine)
+    _school(engine, "2026-10")
+    _private_school(engine, "2026-10")
+    with engine.begin() as conn:
+        sync_reference(conn, "2026-10", rules_in_force("2026-10"))
+        compute_period(conn, "2026-10", "weighted", NOW, private_in_school_rule=counted)
+    card = _card(engine, "2026-10")
+    line = _one(card, "R_MIN_MET", section="primary")
+    assert (line["n_schools"], line["n_unmet"], line["value"], line["status"]) == (n, failing, float(failing), status)
+    assert "民办" in line["note"]
+    # The 民办 unit is judged and shown either way.
+    comp = query_frame(engine, "SELECT school_code, passes FROM mart.school_compliance WHERE period = '2026-10'")
+    assert dict(zip(comp["school_code"], comp["passes"], strict=True)) == {CODE: True, PRIVATE: False}
     engine.dispose()
 
 

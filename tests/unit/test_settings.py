@@ -11,10 +11,16 @@ from junheng.settings import load_settings
 
 
 def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("JUNHENG_CV_METHOD", "JUNHENG_TEACHING_POINT_POLICY", "JUNHENG_PRIVATE_IN_CV"):
+    for var in (
+        "JUNHENG_CV_METHOD",
+        "JUNHENG_TEACHING_POINT_POLICY",
+        "JUNHENG_PRIVATE_IN_CV",
+        "JUNHENG_PRIVATE_IN_SCHOOL_RULE",
+    ):
         monkeypatch.delenv(var, raising=False)
     c = load_settings().choices
     assert (c.cv_method, c.teaching_point_policy, c.private_in_cv) == ("weighted", "exclude_under_50", False)
+    assert c.private_in_school_rule is False  # indicators.md: the school-rule line counts the public units
     assert c.teaching_point_min_students == 50
 
 
@@ -23,8 +29,10 @@ def test_choices_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUNHENG_TEACHING_POINT_POLICY", "merge")
     monkeypatch.setenv("JUNHENG_PRIVATE_IN_CV", "true")
     monkeypatch.setenv("JUNHENG_TEACHING_POINT_MIN_STUDENTS", "30")
+    monkeypatch.setenv("JUNHENG_PRIVATE_IN_SCHOOL_RULE", "是")
     c = load_settings().choices
     assert (c.cv_method, c.teaching_point_policy, c.private_in_cv) == ("unweighted", "merge", True)
+    assert c.private_in_school_rule is True
     assert c.teaching_point_min_students == 30
 
 
@@ -32,6 +40,15 @@ def test_a_misspelt_choice_is_a_load_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("JUNHENG_CV_METHOD", "weigthed")
     with pytest.raises(ConfigError, match="设置有误"):
         load_settings()
+
+
+@pytest.mark.parametrize("var", ["JUNHENG_PRIVATE_IN_CV", "JUNHENG_PRIVATE_IN_SCHOOL_RULE"])
+def test_a_misspelt_yes_no_is_a_load_error_not_a_silent_no(monkeypatch: pytest.MonkeyPatch, var: str) -> None:
+    monkeypatch.setenv(var, "ture")
+    with pytest.raises(ConfigError, match=f"{var} 应为 true 或 false"):
+        load_settings()
+    monkeypatch.setenv(var, "No")
+    assert getattr(load_settings().choices, var.removeprefix("JUNHENG_").lower()) is False
 
 
 def test_county_code_from_environment_and_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -76,6 +76,14 @@ def describe_choices(choices: Mapping[str, object]) -> list[tuple[str, str]]:
     if private is not None:
         flag = private if isinstance(private, bool) else as_text(private).lower() in ("true", "1", "是", "yes")
         out.append(("民办学校", "计入差异系数" if flag else "列出指标，但不计入差异系数"))
+    in_rule = rest.pop("private_in_school_rule", None)
+    if in_rule is not None:  # a flag, or already the sentence (tasks/publish/summary.choices_text)
+        word = as_text(in_rule).lower()
+        text = as_text(in_rule)
+        if isinstance(in_rule, bool) or word in ("true", "false", "1", "0", "是", "否", "yes", "no"):
+            flag = in_rule if isinstance(in_rule, bool) else word in ("true", "1", "是", "yes")
+            text = "公办和民办学校单元" if flag else "公办学校单元（民办学校单元也评价并列出，但不计入）"
+        out.append(("学校达标规则的统计范围", text))
     r3 = rest.pop("r3_art_teachers", None)
     if r3 is not None:
         art = {"music_art": "音乐、美术", "all_art": "音乐、美术及其他艺术学科"}.get(as_text(r3), as_text(r3))
