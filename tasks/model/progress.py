@@ -4,7 +4,7 @@ The roll-up reads only what each county's marts say (mart.county_scorecard, coun
 county_verdict) and adds the plan: months left to the end of the target year, the trend of indicators met,
 and a status. Rules (stated in the data dictionary and the city report, LAGGING_RULE):
 
-- 本期未报送: the county has no scorecard for the period (no run of its monthly flow loaded anything).
+- 本期未报送: no school return of the county was loaded for the period (no school units in its marts).
 - 已达到: every line of the scorecard is met (mart.county_verdict.ready).
 - 滞后: not reached, and the end of the target year has come (months_left ≤ 0); or indicators met did not
   increase over the last periods with data (up to 3); or at that pace the indicators still unmet would not
@@ -37,7 +37,7 @@ LAGGING_RULE = (
     "滞后：尚未达到，且（1）目标年度已经结束（距目标年底 0 个月或更少）；或（2）最近 3 个有数据的报表期内"
     "达标指标数没有增加；或（3）按这几个报表期的进度（每月新增达标指标数）推算，剩余未达标指标到目标年底"
     "仍完不成。按期推进：尚未达到，但以上三条都不成立（只有一期数据时还没有进度可算，暂列按期推进）。"
-    "已达到：本期全部指标和否决项都达标。本期未报送：本期没有该县的数据。"
+    "已达到：本期全部指标和否决项都达标。本期未报送：本期没有该县已入库的学校报表。"
 )
 
 # Per county and period, from the counties' marts (the contract analysts see, not the core tables).
@@ -100,7 +100,7 @@ def judge(history: Sequence[tuple[str, int, int, bool]], period: str, target_yea
     trend = window[-1][1] - window[0][1] if len(window) > 1 else None
     since = window[0][0] if len(window) > 1 else None
     if not window or window[-1][0] != period:
-        return Judgement(NOT_REPORTED, f"{period} 没有该县的数据（未运行或没有有效报表）", trend, since)
+        return Judgement(NOT_REPORTED, f"{period} 没有该县已入库的学校报表（未运行或没有有效报表）", trend, since)
     _, met, total, ready = window[-1]
     if ready:
         return Judgement(REACHED, f"全部 {total} 项指标和否决项达标", trend, since)
@@ -203,8 +203,10 @@ def read_facts(conn: Connection, plan: CityPlan, period: str) -> pd.DataFrame:
         return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
 
     keys = ["county_code", "period"]
+    # A county has data for a period when school returns of it were loaded (school units exist): a run whose
+    # inbox held no valid return still writes a scorecard of "not reported" lines, but the county did not report.
     facts = indicator_counts(q(INDICATORS_SQL)).merge(q(VERDICT_SQL), on=keys, how="inner")
-    facts = facts.merge(q(CV_SQL), on=keys, how="left").merge(q(UNITS_SQL), on=keys, how="left")
+    facts = facts.merge(q(UNITS_SQL), on=keys, how="inner").merge(q(CV_SQL), on=keys, how="left")
     facts = facts[facts["period"].map(plan.in_force)] if not facts.empty else facts
     return facts.reindex(columns=list(FACT_COLUMNS))
 
