@@ -119,6 +119,17 @@ def test_school_rule_85_percent_floor(warehouse_url: str, r6_resource: float, pa
     assert bool(comp["passes"]) is passes
 
 
+def test_the_85_percent_floor_is_the_exact_decimal_product(warehouse_url: str) -> None:
+    # 85 % of 4.5 m² (小学 R4) is 3.825 and of 2.3 rooms (小学 R7) 1.955; the float products are
+    # 3.8249999999999997 and 1.9549999999999998. 初中 R1: 85 % of 5.3 = 4.505.
+    rows = [unit("3708300001", 100), unit("3708300002", 100, section="junior")]
+    si = load_units(warehouse_url, rows)["school_indicators"].set_index(["section", "indicator_code"])
+    assert si.loc[("primary", "R4"), "floor"] == 3.825
+    assert si.loc[("primary", "R7"), "floor"] == 1.955
+    assert si.loc[("junior", "R1"), "floor"] == 4.505
+    assert si.loc[("primary", "R6"), "floor"] == 1700.0
+
+
 def test_two_misses_fail_even_above_floor(warehouse_url: str) -> None:
     marts = load_units(
         warehouse_url, [unit("3708300001", 100, equipment_value_yuan=190000.0, multimedia_classrooms=2.2)]
