@@ -8,7 +8,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from junheng.settings import UnitCosts
 from tasks.publish.charts import trend_chart
+from tasks.publish.county_report.advice import plan_cost
+from tasks.publish.county_report.failures import failures, verdict
 from tasks.publish.county_report import (
     CountyData,
     actions,
@@ -24,6 +27,8 @@ from tasks.publish.county_report import (
 )
 
 P = "2026-10"
+COUNTY_SHEETS = ["县域概览", "工作建议", "未达标学校", "差异系数", "改进方案", "差异贡献", "达标差距", "差距合计"]
+COUNTY_SHEETS += ["趋势", "分布", "本期变动", "异常值"]
 EVIL = '=HYPERLINK("http://x")<script>'
 # The greedy example of tests/unit/test_analytics.py: X = 1, 1.5, 6, 8 (P = 100), threshold 4.5,
 # limit 0.45: CV 0.719019 → a to 4.5 (+350 m², 0.474342) → b to 5 (+350 m², 0.228166).
@@ -128,13 +133,131 @@ def county() -> CountyData:
     issues = pd.DataFrame(
         {"school_code": ["b"], "sheet": ["办学条件"], "cell": ["C5"], "severity": ["warning"], "message": ["面积偏小"]}
     )
-    dictionary = pd.DataFrame(
-        [("remediation", "差距", "学校单元", "need_to_threshold", "数值", "达到标准还需增加")],
-        columns=["mart", "mart_description", "grain", "column", "type", "description"],
+    data = CountyData(P, "演示县", cv, ind, comp, variance, outliers, remediation, contribution, issues)
+    data.scorecard = scorecard()
+    data.school_rules = pd.DataFrame(
+        {
+            "school_code": ["a", "b"],
+            "section": "all",
+            "indicator_code": "G3",
+            "measure": "rooms",
+            "item": "音乐",
+            "value": [1.0, 1.0],
+            "threshold": [1.0, 2.0],
+            "meets": [True, False],
+            "note": ["", "24 个班，需 音乐教室 2 间，有 1 间"],
+            "school_name": [EVIL, "乙校"],
+            "school_type": "小学",
+        }
     )
-    data = CountyData(P, "演示县", cv, ind, comp, variance, outliers, remediation, contribution, issues, dictionary)
     data.names = dict(zip(CODES, [EVIL, "乙校", "丙校", "丁校"], strict=True))
     return data
+
+
+def scorecard() -> pd.DataFrame:
+    """Five lines not met and one met: R4's CV, the school rule (a and b miss it), G3 rooms (b has 1 music
+    room of 2), G14 (48 % < 50 %), Q5 (evidence not reviewed); R1's CV is met."""
+    cols = ["part", "indicator_code", "name_zh", "measure", "scope", "section", "item", "value", "comparator"]
+    cols += ["threshold", "unit", "status", "n_schools", "n_unmet"]
+    rows = [
+        (
+            "资源配置",
+            "R4",
+            "生均教学及辅助用房面积",
+            "cv",
+            "county",
+            "primary",
+            "",
+            0.719019,
+            "le",
+            0.45,
+            "差异系数",
+            "unmet",
+            4,
+            None,
+        ),
+        (
+            "资源配置",
+            "R1",
+            "每百名学生拥有高于规定学历教师数",
+            "cv",
+            "county",
+            "primary",
+            "",
+            0.2,
+            "le",
+            0.5,
+            "差异系数",
+            "met",
+            4,
+            None,
+        ),
+        (
+            "资源配置",
+            "R_MIN_MET",
+            "校级达标规则（至少6项达标）",
+            "count",
+            "school_unit",
+            "primary",
+            "",
+            2.0,
+            "le",
+            0.0,
+            "个未达标学校单元",
+            "unmet",
+            4,
+            2,
+        ),
+        (
+            "政府保障程度",
+            "G3",
+            "音乐、美术专用教室",
+            "rooms",
+            "school",
+            "all",
+            "音乐",
+            -1.0,
+            "ge",
+            0.0,
+            "间（实有−应有，最差学校）",
+            "unmet",
+            2,
+            1,
+        ),
+        (
+            "政府保障程度",
+            "G14",
+            "优质高中招生名额分配比例",
+            "rate",
+            "county",
+            "all",
+            "",
+            48.0,
+            "ge",
+            50.0,
+            "%",
+            "unmet",
+            None,
+            None,
+        ),
+        (
+            "教育质量",
+            "Q5",
+            "教师熟练运用信息化手段组织教学",
+            "review",
+            "county",
+            "all",
+            "",
+            None,
+            "ge",
+            1.0,
+            "是/否",
+            "evidence_pending",
+            None,
+            None,
+        ),
+    ]
+    return pd.DataFrame(rows, columns=cols)
 
 
 def test_formats_officials_expect() -> None:
@@ -149,14 +272,71 @@ def test_plan_and_actions_in_plain_words() -> None:
     data = county()
     (plan,) = plan_summaries(data)
     assert (plan.cv, plan.cv_after, plan.reached, len(plan.steps)) == (0.719019, 0.228166, True, 2)
-    first = actions(data)[0]
+    acts = actions(data)
+    first = acts[0]
     assert first.startswith("小学R4 生均教学及辅助用房面积 差异系数 0.719，超过上限 0.45：改善2 所学校单元")
-    assert "乙校（b）提高到 5.00（需增加 350 平方米）" in first and first.endswith("差异系数可降至 0.228。")
+    # 350 + 350 m²; no price for teaching rooms is set, and the line says so
+    assert "乙校（b）增加 350 平方米" in first and "合计增加 700 平方米（未设置每平方米教学及辅助用房单价" in first
+    assert first.endswith("差异系数可降至 0.228。")
+    # every item not met has its line, in the order of the verdict table
+    assert acts[1].startswith("小学校级达标规则（每个学校单元至少 6 项达标）：4 个学校单元中 2 个未达标——")
+    assert "乙校（b）0 项达标，R4 生均教学及辅助用房面积 需增加 300 平方米" in acts[1]
+    assert acts[2].startswith(
+        "G3 音乐、美术专用教室（音乐教室间数）：2 个学校中 1 个未达标——乙校（b）1 间，需增加 1 间音乐教室。"
+    )
+    assert (
+        acts[3]
+        == "G14 优质高中招生名额分配比例：本县 48%，标准 ≥ 50%。请提高优质普通高中招生名额分配到区域内初中的比例。"
+    )
+    assert acts[4].startswith("Q5 教师熟练运用信息化手段组织教学：佐证材料尚未审核")
     # county totals: 2 units short, 350 + 300 m² to the threshold, 283 + 233 to the floor
     assert (
-        "小学R4 生均教学及辅助用房面积：2 个学校单元未达标，合计需增加 650 平方米（达到标准的85%需 516 平方米）。"
-        in actions(data)
+        "小学R4 生均教学及辅助用房面积：2 个学校单元低于标准，合计需增加 650 平方米（达到标准的85%需 516 平方米），"
+        "逐校见“达标差距”。" in acts
     )
+
+
+def test_verdict_names_the_items_and_the_schools() -> None:
+    data = county()
+    found = failures(data)
+    assert verdict(data, found) == ("未达到", "共有 4 项未达标、1 项待审核（见下表）。")
+    assert [(f.code, f.section, f.status) for f in found] == [
+        ("R4", "小学", "未达标"),
+        ("R_MIN_MET", "小学", "未达标"),
+        ("G3", "", "未达标"),
+        ("G14", "", "未达标"),
+        ("Q5", "", "待审核"),
+    ]
+    cv, rule, g3, g14, _ = found
+    assert [(s.code, s.todo) for s in cv.schools] == [("a", "需增加 350 平方米"), ("b", "需增加 350 平方米")]
+    assert [(s.code, s.value) for s in rule.schools] == [("a", "0 项达标"), ("b", "0 项达标")]
+    assert [(s.code, s.value, s.standard, s.todo) for s in g3.schools] == [
+        ("b", "1 间", "应有 2 间", "需增加 1 间音乐教室")
+    ]
+    assert (g14.value, g14.standard, g14.schools) == ("48%", "≥ 50%", [])
+
+
+def test_plan_cost_uses_the_bureaus_unit_price() -> None:
+    data = county()
+    (plan,) = plan_summaries(data)
+    assert plan_cost(plan, data) == (None, "未设置每平方米教学及辅助用房单价，未估算费用")
+    data.unit_costs = UnitCosts(building_m2=3000.0)
+    # 350 + 350 m² × 3,000 元/平方米 = 2,100,000 元
+    assert plan_cost(plan, data) == (2_100_000.0, "按每平方米教学及辅助用房 3,000 元/平方米估算")
+    assert "估算费用约 210.0 万元（按每平方米教学及辅助用房 3,000 元/平方米估算）" in actions(data)[0]
+
+
+def test_no_valid_return_gives_no_verdict() -> None:
+    data = county()
+    data.indicators, data.compliance, data.scorecard = (
+        data.indicators.iloc[0:0],
+        data.compliance.iloc[0:0],
+        data.scorecard.iloc[0:0],
+    )
+    word, why = verdict(data, failures(data))
+    assert word == "无有效报表" and "未达到" not in why
+    html = render_county_html(data)
+    assert "无有效报表" in html and "未达到" not in html
 
 
 def test_school_pages_gather_gaps_changes_and_findings() -> None:
@@ -174,11 +354,27 @@ def test_school_pages_gather_gaps_changes_and_findings() -> None:
     assert pages["d"].findings[0][0] == "异常值"
 
 
-def test_html_escapes_names_and_draws_charts() -> None:
+def test_html_leads_with_the_verdict_escapes_names_and_draws_charts() -> None:
     html = render_county_html(county())
     assert "<script>" not in html and "&lt;script&gt;" in html
+    top = html[html.index("<h1>") : html.index("<h2>")]
+    assert "结论：本期未达到县域义务教育优质均衡发展要求" in top and "共有 4 项未达标、1 项待审核" in top
+    assert html.index("未达标和待审核的项目") < html.index("下一步工作建议") < html.index("校际差异系数与上限")
+    assert "需增加 1 间音乐教室" in html
     assert "差异系数 0.719 → 0.228（上限 0.45，可以达标）" in html
     assert html.count("<svg") >= 3  # trend, CV bars, R4 strip
+    for word in (
+        "贪心",
+        "mart.",
+        "primary",
+        "junior",
+        "weighted",
+        "R_MIN_MET",
+        "cross_section",
+        "own_history",
+        "数据字典",
+    ):
+        assert word not in html, word
 
 
 def test_trend_chart_positions() -> None:
@@ -192,21 +388,12 @@ def test_trend_chart_positions() -> None:
 def test_workbook_escapes_formulas_and_names_sheets(tmp_path: Path) -> None:
     path = write_county_workbook(county(), tmp_path / "c.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames[:8] == [
-        "县域概览",
-        "趋势",
-        "分布",
-        "改进方案与贡献",
-        "达标差距",
-        "本期变动",
-        "异常值",
-        "数据字典",
-    ]
-    school = wb[wb.sheetnames[8]]
-    assert wb.sheetnames[8] == 'a=HYPERLINK("httpx")<script>'  # ':' and '/' are not allowed
+    assert wb.sheetnames[:12] == COUNTY_SHEETS
+    school = wb[wb.sheetnames[12]]
+    assert wb.sheetnames[12] == 'a=HYPERLINK("httpx")<script>'  # ':' and '/' are not allowed
     assert str(school["A1"].value).startswith("=HYPERLINK") is False
-    gaps = wb["改进方案与贡献"]
-    names = [c.value for row in gaps.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    plan = wb["改进方案"]
+    names = [c.value for row in plan.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert names and all(n.startswith("'=") for n in names)
     wb.close()
 

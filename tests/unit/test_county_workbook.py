@@ -1,4 +1,5 @@
-"""The county workbook as a reader sees it: sheets, values, number formats, fills, print set-up, charts."""
+"""The county workbook as a reader sees it: the verdict first, values, number formats, fills, filters,
+frozen headers, print set-up, charts."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_county_workbook(county(), tmp_path_factory.mktemp("wb") / "c.xlsx")
 
 
-def _find(ws: Worksheet, text: str) -> int:
-    """The row whose column A holds ``text``."""
-    for row in ws.iter_rows(min_col=1, max_col=1):
+def _find(ws: Worksheet, text: str, col: int = 1) -> int:
+    """The row whose column ``col`` holds ``text``."""
+    for row in ws.iter_rows(min_col=col, max_col=col):
         if row[0].value == text:
             return row[0].row
-    raise AssertionError(f"{text!r} not in column A of {ws.title}")
+    raise AssertionError(f"{text!r} not in column {col} of {ws.title}")
 
 
 def _fill(ws: Worksheet, ref: str) -> str:
@@ -35,58 +36,113 @@ def _fill(ws: Worksheet, ref: str) -> str:
     return str(c.fill.fgColor.rgb) if c.fill.fill_type == "solid" else ""
 
 
-def test_overview_cv_is_a_number_with_three_decimals_and_red_when_over(book: Path) -> None:
+def test_first_sheet_leads_with_the_verdict_and_the_items_not_met(book: Path) -> None:
     ws = load_workbook(book)["县域概览"]
-    r = _find(ws, "R4")
+    assert ws["A2"].value == "结论：本期未达到县域义务教育优质均衡发展要求。"
+    assert ws["A3"].value == "共有 4 项未达标、1 项待审核（见下表）。"
+    top = _find(ws, "序号")
+    items = [[c.value for c in row] for row in ws.iter_rows(min_row=top + 1, max_row=top + 5, max_col=9)]
+    assert [r[2] for r in items] == [
+        "R4 生均教学及辅助用房面积（差异系数）",
+        "校级达标规则（每个学校单元至少 6 项达标）",
+        "G3 音乐、美术专用教室（音乐教室间数）",
+        "G14 优质高中招生名额分配比例",
+        "Q5 教师熟练运用信息化手段组织教学",
+    ]
+    assert items[0][4:8] == ["0.719", "≤ 0.45", "未达标", 2]  # 2 schools in the plan
+    assert items[2][7] == 1 and items[4][6] == "待审核"
+    assert ws.freeze_panes == f"A{top + 1}" and ws.auto_filter.ref == f"A{top}:I{top + 5}"
+
+
+def test_failing_schools_sheet_names_each_school_and_what_to_do(book: Path) -> None:
+    ws = load_workbook(book)["未达标学校"]
+    rows = {(r[0], r[2]): r for r in ws.iter_rows(min_row=_find(ws, "项目") + 1, values_only=True)}
+    assert rows[("G3 音乐、美术专用教室（音乐教室间数）", "b")][3:7] == (
+        "乙校",
+        "1 间",
+        "应有 2 间",
+        "需增加 1 间音乐教室",
+    )
+    assert rows[("R4 生均教学及辅助用房面积（差异系数）", "a")][6] == "需增加 350 平方米"
+    assert ("校级达标规则（每个学校单元至少 6 项达标）", "b") in rows
+
+
+def test_cv_is_a_number_with_three_decimals_and_red_when_over(book: Path) -> None:
+    ws = load_workbook(book)["差异系数"]
+    r = _find(ws, "R4", col=2)
+    assert ws[f"C{r}"].value == "生均教学及辅助用房面积"
     # CV 0.719019 > limit 0.45: stored unrounded, shown with 3 decimals, filled as failing.
-    assert (ws[f"C{r}"].value, ws[f"C{r}"].number_format, _fill(ws, f"C{r}")) == (0.719019, "0.000", BELOW)
-    assert (ws[f"D{r}"].value, ws[f"E{r}"].value, ws[f"F{r}"].value) == (0.45, "否", 4)
+    assert (ws[f"D{r}"].value, ws[f"D{r}"].number_format, _fill(ws, f"D{r}")) == (0.719019, "0.000", BELOW)
+    assert (ws[f"E{r}"].value, ws[f"F{r}"].value, ws[f"H{r}"].value) == (0.45, "否", 4)
 
 
 def test_gap_rows_per_school_with_whole_needs_and_floor_fill(book: Path) -> None:
     ws = load_workbook(book)["达标差距"]
-    top = _find(ws, "逐校差距") + 1
+    top = _find(ws, "学段")
     rows = {ws[f"C{r}"].value: r for r in range(top + 1, top + 3)}
     a, b = rows["a"], rows["b"]
     # a: 100 m² for 100 students = 1.00 m²/生 < 3.825 (85 % of 4.5): dark fill; needs 4.5 × 100 − 100 = 350 m²
     assert (ws[f"F{a}"].value, _fill(ws, f"F{a}"), ws[f"J{a}"].value, ws[f"K{a}"].value) == (1.0, FLOOR, 350, 283)
-    assert (ws[f"J{b}"].value, ws[f"J{b}"].number_format) == (300, "#,##0.0")
-    assert ws[f"L{a}"].value == "平方米"
+    assert (ws[f"J{b}"].value, ws[f"J{b}"].number_format, ws[f"L{a}"].value) == (300, "#,##0", "平方米")
+
+
+def test_plan_sheet_shows_the_gap_tables_figure_beside_the_plans(book: Path) -> None:
+    ws = load_workbook(book)["改进方案"]
+    top = _find(ws, "学段")
+    a = [c.value for c in ws[top + 1]]
+    # step 1: a from 1.00 to 4.50, +350 m², no price set (no cost), the gap table also says 350
+    assert a[:9] == [
+        "小学",
+        "R4 生均教学及辅助用房面积",
+        1,
+        "a",
+        '\'=HYPERLINK("http://x")<script>',
+        1,
+        4.5,
+        350,
+        "平方米",
+    ]
+    assert (a[9], a[10], a[11]) == (0.474342, None, 350)
+    assert any("差异系数 0.719 → 0.228（上限 0.45，可以达标）" in str(c.value) for c in ws["A"])
 
 
 def test_school_sheet_marks_the_shortfall_and_lists_findings(book: Path) -> None:
     wb = load_workbook(book)
-    ws = wb[wb.sheetnames[8]]
-    r = _find(ws, "R4 生均教学及辅助用房面积")
-    assert (ws[f"B{r}"].value, _fill(ws, f"B{r}"), ws[f"E{r}"].value, ws[f"F{r}"].value) == (1.0, FLOOR, 350, 283)
-    assert ws[f"K{r}"].value == "第 1 步"
+    ws = wb[wb.sheetnames[12]]
+    r = _find(ws, "R4 生均教学及辅助用房面积", col=2)
+    assert (ws[f"C{r}"].value, _fill(ws, f"C{r}"), ws[f"F{r}"].value, ws[f"G{r}"].value) == (1.0, FLOOR, 350, 283)
+    assert ws[f"L{r}"].value == "第 1 步"
     b = wb["b乙校"]
     findings = _find(b, "【警告】办学条件C5 面积偏小")
-    assert f"A{findings}:K{findings}" in {str(m) for m in b.merged_cells.ranges}
+    assert f"A{findings}:L{findings}" in {str(m) for m in b.merged_cells.ranges}
 
 
-def test_every_sheet_prints_one_page_wide_with_county_and_page_numbers(book: Path) -> None:
+def test_every_sheet_filters_freezes_and_prints_one_page_wide(book: Path) -> None:
     wb = load_workbook(book)
+    assert "数据字典" not in wb.sheetnames
     for ws in wb.worksheets:
         # fitToWidth left out means 1 (the OOXML default); fitToHeight 0: as many pages down as needed
         setup = ws.page_setup
         assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1), ws.title
-        assert setup.fitToHeight == 0 and setup.paperSize == 9, ws.title
-        assert "演示县 2026-10" in str(ws.oddHeader.center.text), ws.title
+        assert setup.fitToHeight == 0 and setup.paperSize == 9 and setup.orientation == "landscape", ws.title
+        assert "演示县 2026-10" in str(ws.oddHeader.left.text), ws.title
         assert "&P" in str(ws.oddFooter.center.text), ws.title
+        assert ws.auto_filter.ref and ws.freeze_panes, ws.title
+        head = int(re.sub(r"\D", "", ws.auto_filter.ref.split(":")[0]))
+        assert ws.print_title_rows == f"${head}:${head}", ws.title  # the table's header on every page
 
 
 def test_text_from_data_never_becomes_a_formula(book: Path) -> None:
     # calamine reads what a spreadsheet shows: the name keeps its leading apostrophe, no formula runs.
     cal = CalamineWorkbook.from_path(str(book))
-    rows = cal.get_sheet_by_name("改进方案与贡献").to_python()
+    rows = cal.get_sheet_by_name("改进方案").to_python()
     names = [v for row in rows for v in row if isinstance(v, str) and "HYPERLINK" in v]
     assert names and all(n.startswith("'=") for n in names)
     with zipfile.ZipFile(book) as z:
         assert not any("<f>" in z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/"))
 
 
-def test_native_charts_bars_trend_lines_and_filled_scatter_markers(book: Path) -> None:
+def test_native_charts_red_bars_over_the_limit_and_filled_markers(book: Path) -> None:
     with zipfile.ZipFile(book) as z:
         charts = [z.read(n).decode("utf-8") for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml", n)]
     kinds = {k for xml in charts for k in ("barChart", "lineChart", "scatterChart") if f"<c:{k}>" in xml}
@@ -94,5 +150,7 @@ def test_native_charts_bars_trend_lines_and_filled_scatter_markers(book: Path) -
     scatter = next(x for x in charts if "<c:scatterChart>" in x)
     marker = re.search(r"<c:marker>.*?</c:marker>", scatter, re.S)
     assert marker and '<c:symbol val="circle"/>' in marker.group(0) and "<a:solidFill>" in marker.group(0)
+    # a and b are below the standard: their points are red
+    assert scatter.count('<a:srgbClr val="D32F2F"/>') >= 2
     bars = next(x for x in charts if "<c:barChart>" in x)
-    assert "D32F2F" in bars  # the CV over its limit is a red bar
+    assert '<a:srgbClr val="D32F2F"/>' in bars  # the CV over its limit is a red bar

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from junheng.policy import period_start
-from junheng.settings import DEFAULT_COUNTY_CODE, Settings
+from junheng.settings import DEFAULT_COUNTY_CODE, Settings, UnitCosts
 from tasks.publish.county_report.advice import actions
 from tasks.publish.county_report.data import CountyData, PlanSummary, load_county_data, plan_summaries
 from tasks.publish.county_report.html import render_county_html
 from tasks.publish.county_report.pages import SchoolPage, school_pages, sheet_name
 from tasks.publish.county_report.text import fmt_cv, fmt_need, fmt_pct, fmt_value, ind_label
 from tasks.publish.county_report.workbook import write_county_workbook
-from tasks.publish.dictionary import dictionary_markdown
+from tasks.publish.dictionary import build_dictionary, dictionary_markdown
+from tasks.publish.files import write_atomic
 from warehouse.engine import connected
 
 __all__ = [
@@ -37,29 +37,31 @@ __all__ = [
 ]
 
 
-def _write_text(path: Path, text: str) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 def publish_county_report(
-    url: str, period: str, out_dir: Path, *, county: str, county_code: str = DEFAULT_COUNTY_CODE
+    url: str,
+    period: str,
+    out_dir: Path,
+    *,
+    county: str,
+    county_code: str = DEFAULT_COUNTY_CODE,
+    unit_costs: UnitCosts | None = None,
 ) -> dict[str, Path]:
-    """Write the county report (xlsx, html) and the analysts' data dictionary (md) into ``out_dir/period``."""
+    """Write the county report (xlsx, html) for the bureau and the data dictionary (md) for analysts into
+    ``out_dir/period``."""
     period_start(period)  # a malformed period must not become a path
     folder = Path(out_dir) / period
-    folder.mkdir(parents=True, exist_ok=True)
     with connected(url) as engine, engine.connect() as conn:
-        data = load_county_data(conn, period, county, county_code)
+        data = load_county_data(conn, period, county, county_code, unit_costs)
+        dictionary = build_dictionary(conn)
     pages = school_pages(data)  # once for both outputs
     return {
         "county_xlsx": write_county_workbook(data, folder / f"junheng-county-{period}.xlsx", pages=pages),
-        "county_html": _write_text(folder / f"junheng-county-{period}.html", render_county_html(data, pages=pages)),
-        "dictionary_md": _write_text(folder / "data-dictionary.md", dictionary_markdown(data.dictionary)),
+        "county_html": write_atomic(folder / f"junheng-county-{period}.html", render_county_html(data, pages=pages)),
+        "dictionary_md": write_atomic(folder / "data-dictionary.md", dictionary_markdown(dictionary)),
     }
 
 
 def county_report(url: str, period: str, out_dir: Path, settings: Settings) -> dict[str, Path]:
-    return publish_county_report(url, period, out_dir, county=settings.county, county_code=settings.county_code)
+    return publish_county_report(
+        url, period, out_dir, county=settings.county, county_code=settings.county_code, unit_costs=settings.unit_costs
+    )

@@ -1,139 +1,87 @@
-"""The county workbook's writing toolkit on XlsxWriter: cached formats, a sheet written top to bottom, print set-up.
+"""The county workbook's page around its tables: titles, notes, wrapped paragraphs, charts, print set-up.
 
-Rows are written top to bottom, each once. The workbook does not use XlsxWriter's constant_memory mode:
-that mode keeps one temporary file open per sheet until the workbook closes, and the county workbook has a
-sheet per school (thousands of open files, beyond many systems' limit). Text always goes through
-write_string after safe_text: data never becomes a formula or a link.
+Tables themselves go through tasks.publish.xlsx.write_table (literal text, numbers with formats, frozen
+header, autofilter); one table per sheet, so every table can be filtered. The workbook does not use
+XlsxWriter's constant_memory mode: that mode keeps a temporary file open per sheet until the workbook
+closes, and the county workbook has a sheet per school.
 """
 
 from __future__ import annotations
 
+import io
+import math
 from collections.abc import Sequence
-from numbers import Real
+from typing import Any
 
 from xlsxwriter.chart import Chart
-from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from tasks.publish.cells import safe_text
+from tasks.publish.xlsx import WORKBOOK_OPTIONS, Formats, Styled, display_width, print_setup, write_table
 
-HEADER_FILL = "#DDEBF7"
 BELOW_FILL = "#FFC7CE"  # below the standard
 FLOOR_FILL = "#E06666"  # below 85 % of the standard
-FILLS = {"below": BELOW_FILL, "floor": FLOOR_FILL}
-MAX_TEXT = 32767  # Excel's limit for one cell
+FAIL_COLOR = "#D32F2F"
+MEETS_COLOR = "#2E7D32"
+LIMIT_COLOR = "#E65100"
+CHART_ROWS = 16  # rows one chart takes, stacked beside a table
 
 
-def new_workbook(path: str) -> Workbook:
-    return Workbook(
-        path,
-        {
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": False,
-        },
-    )
+def new_workbook() -> tuple[Workbook, io.BytesIO]:
+    buf = io.BytesIO()
+    return Workbook(buf, {**WORKBOOK_OPTIONS, "nan_inf_to_errors": False}), buf
 
 
-class Formats:
-    """One Format per combination used (XlsxWriter writes each once into styles.xml)."""
-
-    def __init__(self, wb: Workbook) -> None:
-        self.wb = wb
-        self._cache: dict[tuple[tuple[str, object], ...], Format] = {}
-        self.title = self.get(bold=True, font_size=14)
-        self.bold = self.get(bold=True)
-        self.header = self.get(bold=True, bg_color=HEADER_FILL, text_wrap=True, valign="top", border=1)
-        self.wrap = self.get(text_wrap=True, valign="top")
-
-    def get(self, **props: object) -> Format:
-        key = tuple(sorted(props.items()))
-        f = self._cache.get(key)
-        if f is None:
-            f = self._cache[key] = self.wb.add_format(dict(props))
-        return f
-
-    def num(self, number_format: str, fill: str = "") -> Format:
-        """A number format, with the "below" or "floor" fill or none."""
-        return self.get(num_format=number_format, bg_color=FILLS[fill]) if fill else self.get(num_format=number_format)
+def filled(v: object, fmt: str, fill: str | None) -> object:
+    """A number with its format and, when failing, its fill (blank cells keep the format)."""
+    style: dict[str, Any] = {"num_format": fmt}
+    if fill:
+        style["bg_color"] = fill
+    return Styled(v, style)
 
 
-class Sheet:
-    """A worksheet written row by row from the top; ``row`` is the next free row (0-based)."""
+class Page:
+    """One sheet: text rows on top, one table, then more text; ``row`` is the next free row (0-based)."""
 
-    def __init__(self, ws: Worksheet, fmt: Formats) -> None:
-        self.ws, self.fmt, self.row = ws, fmt, 0
+    def __init__(self, wb: Workbook, fmts: Formats, title: str, width: int) -> None:
+        self.wb, self.fmts = wb, fmts
+        self.ws: Worksheet = wb.add_worksheet(title)
+        self.name = title
+        self.width = width  # columns of the table: paragraphs are merged across them
+        self.row = 0
+        self.top: int | None = None  # the table's header row
 
-    def text(self, text: str, f: Format | None = None, *, gap: int = 1) -> int:
-        """One text cell in column A on the next row; returns its row; ``gap`` rows follow it."""
-        r = self.row
-        self.ws.write_string(r, 0, safe_text(text)[:MAX_TEXT], f)
-        self.row += gap
-        return r
+    def title(self, text: str) -> None:
+        self.ws.set_row(self.row, 24)
+        self.ws.write_string(self.row, 0, safe_text(text), self.fmts(bold=True, font_size=15))
+        self.row += 1
 
-    def ws_chart(self, kind: str, subtype: str | None = None) -> Chart:
-        """A native chart of this workbook (inserted with ws.insert_chart)."""
-        opts = {"type": kind, **({"subtype": subtype} if subtype else {})}
-        chart = self.fmt.wb.add_chart(opts)
-        assert chart is not None, kind
-        return chart
+    def para(self, text: str, *, chars: float = 0, **style: Any) -> None:
+        """A paragraph merged across the table's columns, wrapped, as many lines high as it needs."""
+        fmt = self.fmts(text_wrap=True, valign="top", **style)
+        lines = max(1, math.ceil(display_width(text) / max(20.0, chars or self.width * 10.0)))
+        self.ws.set_row(self.row, 16 * lines + 2)
+        if self.width > 1:
+            self.ws.merge_range(self.row, 0, self.row, self.width - 1, "", fmt)
+        self.ws.write_string(self.row, 0, safe_text(text), fmt)
+        self.row += 1
 
     def skip(self, n: int = 1) -> None:
         self.row += n
 
-    def cell(self, r: int, c: int, v: object, f: Format | None = None) -> None:
-        """Text as a string (never a formula), finite numbers as numbers, booleans as booleans, else blank."""
-        if isinstance(v, str):
-            self.ws.write_string(r, c, safe_text(v)[:MAX_TEXT], f)
-        elif isinstance(v, bool):
-            self.ws.write_boolean(r, c, v, f)
-        elif isinstance(v, Real) and v == v and abs(float(v)) != float("inf"):
-            self.ws.write_number(r, c, float(v), f)
-        elif f is not None:
-            self.ws.write_blank(r, c, None, f)
-
-    def table(
-        self,
-        headers: Sequence[str],
-        rows: Sequence[Sequence[object]],
-        formats: Sequence[str | None] = (),
-        styles: Sequence[Sequence[Format | None]] = (),
-    ) -> tuple[int, int]:
-        """A header row, then the rows; a column's format applies to its numbers, ``styles[i]`` gives row i's
-        cell formats that replace them, set on empty cells too (None: keep). Returns (header row, last row);
-        one empty row follows."""
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]], **kw: Any) -> tuple[int, int]:
+        """The sheet's one table (frozen header, autofilter); returns (header row, last data row)."""
         top = self.row
-        for j, h in enumerate(headers):
-            self.ws.write_string(top, j, safe_text(h), self.fmt.header)
-        fs = [self.fmt.num(f) if f else None for f in formats]
-        for i, row in enumerate(rows, start=top + 1):
-            over = styles[i - top - 1] if styles else ()
-            for j, v in enumerate(row):
-                f = fs[j] if j < len(fs) and isinstance(v, Real) else None
-                if j < len(over) and over[j] is not None:
-                    f = over[j]
-                self.cell(i, j, v, f)
-        last = top + len(rows)
-        self.row = last + 2
-        return top, last
+        n = write_table(self.ws, self.fmts, headers, rows, top=top, **kw)
+        self.top = top
+        self.row = top + n + 2
+        return top, top + n
 
-    def widths(self, widths: Sequence[float]) -> None:
-        for j, w in enumerate(widths):
-            self.ws.set_column(j, j, w)
+    def chart(self, kind: str, subtype: str | None = None) -> Chart:
+        chart = self.wb.add_chart({"type": kind, **({"subtype": subtype} if subtype else {})})
+        assert chart is not None, kind
+        return chart
 
-    def print_setup(self, header: str, *, landscape: bool = True, repeat: tuple[int, int] | None = None) -> None:
-        """A4, one page wide, the county and period on top, page numbers below; header rows repeated."""
-        ws = self.ws
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        else:
-            ws.set_portrait()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
-        ws.set_header("&C" + header.replace("&", "&&"))
-        ws.set_footer("&C第 &P 页，共 &N 页")
-        if repeat is not None:
-            ws.repeat_rows(*repeat)
+    def finish(self, header: str, *, landscape: bool = True) -> None:
+        print_setup(self.ws, header=header, title=self.name, landscape=landscape, repeat_row=self.top)

@@ -7,11 +7,25 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from junheng.settings import DEFAULT_COUNTY_CODE
+from junheng.settings import DEFAULT_COUNTY_CODE, UnitCosts
 from tasks.publish.cells import as_text, num
 from tasks.publish.county_report.text import SECTIONS
-from tasks.publish.dictionary import build_dictionary
 from warehouse.engine import query_frame
+
+# The per-school lines of the G checks (G3 rooms, G4 size, G5 classes, G9, G12), with the school's name
+# and type: the schools behind a county-level failure.
+_SCHOOL_RULES_SQL = """
+SELECT r.school_code, r.section, r.indicator_code, r.measure, r.item, r.value, r.threshold, r.meets, r.note,
+       u.school_name, u.school_type
+FROM core.fct_school_rule AS r
+LEFT JOIN (
+    SELECT school_code, MAX(school_name) AS school_name, MAX(school_type) AS school_type
+    FROM mart.school_units
+    WHERE county_code = :county_code AND period = :period
+    GROUP BY school_code
+) AS u ON u.school_code = r.school_code
+WHERE r.county_code = :county_code AND r.period = :period
+"""
 
 
 @dataclass
@@ -39,7 +53,9 @@ class CountyData:
     remediation: pd.DataFrame
     contribution: pd.DataFrame
     issues: pd.DataFrame
-    dictionary: pd.DataFrame
+    scorecard: pd.DataFrame = field(default_factory=pd.DataFrame)  # mart.county_scorecard of the period
+    school_rules: pd.DataFrame = field(default_factory=pd.DataFrame)  # core.fct_school_rule + name and type
+    unit_costs: UnitCosts = field(default_factory=UnitCosts)
     names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -62,13 +78,24 @@ class CountyData:
     def school_label(self, code: str) -> str:
         return f"{self.names.get(code, '')}（{code}）"
 
+    @property
+    def has_data(self) -> bool:
+        """False when no valid return reached the warehouse: then there is no verdict to give."""
+        return not self.indicators.empty or not self.compliance.empty
+
 
 def _mart(conn: Connection, name: str, where: str, params: dict[str, object]) -> pd.DataFrame:
     # name comes from the fixed list below, never from data; the values are bound parameters.
     return query_frame(conn, f"SELECT * FROM mart.{name} WHERE {where}", params)
 
 
-def load_county_data(conn: Connection, period: str, county: str, county_code: str = DEFAULT_COUNTY_CODE) -> CountyData:
+def load_county_data(
+    conn: Connection,
+    period: str,
+    county: str,
+    county_code: str = DEFAULT_COUNTY_CODE,
+    unit_costs: UnitCosts | None = None,
+) -> CountyData:
     """Everything the county report shows, from the marts (the trend from every earlier period of
     the same county)."""
     p: dict[str, object] = {"period": period, "county_code": county_code}
@@ -84,7 +111,9 @@ def load_county_data(conn: Connection, period: str, county: str, county_code: st
         remediation=_mart(conn, "remediation", now, p),
         contribution=_mart(conn, "cv_contribution", now, p),
         issues=_mart(conn, "validation_issues", now, p),
-        dictionary=build_dictionary(conn),
+        scorecard=_mart(conn, "county_scorecard", now, p),
+        school_rules=query_frame(conn, _SCHOOL_RULES_SQL, p),
+        unit_costs=unit_costs or UnitCosts(),
     )
     for df in (data.indicators, data.compliance):
         for r in df[["school_code", "school_name"]].itertuples(index=False):

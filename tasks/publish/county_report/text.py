@@ -29,7 +29,8 @@ def value_format(code: str) -> str:
 
 
 def need_format(code: str) -> str:
-    return FMT_INT if RESOURCE_UNITS.get(code) in ("人", "间", "元") else FMT_1
+    """Amounts to add are whole (people, rooms, m², 元: rounded up), so no decimals, whatever the indicator."""
+    return FMT_INT
 
 
 def decimals(code: str) -> int:
@@ -57,3 +58,38 @@ def fmt_pct(v: float | None) -> str:
 
 def ind_label(code: str) -> str:
     return f"{code} {INDICATOR_NAMES.get(code, code)}"
+
+
+SECTION_ORDER = {"primary": 0, "junior": 1}
+PART_ORDER = {"资源配置": 0, "政府保障程度": 1, "教育质量": 2, "社会认可度": 3, "否决": 4}
+COMPARATOR = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<", "eq": "="}
+STATUS_ZH = {"met": "达标", "unmet": "未达标", "not_reported": "未报告", "evidence_pending": "待审核"}
+
+
+def section_key(section: object) -> int:
+    """Sort key that puts 小学 before 初中 (alphabetically junior would come first)."""
+    return SECTION_ORDER.get(str(section), 9)
+
+
+def code_key(code: object) -> tuple[str, int, str]:
+    """Sort key for indicator codes: G3 before G12, R_MIN_MET after R7."""
+    text = str(code)
+    digits = "".join(ch for ch in text[1:] if ch.isdigit())
+    return (text[:1], int(digits) if digits and text[1:].isdigit() else 99, text)
+
+
+def plain(v: float, digits: int = 2) -> str:
+    """A number with at most ``digits`` decimals and no trailing zeros: 96.969697 → 96.97, 2000.0 → 2,000."""
+    text = f"{v:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# What one unit of each resource costs, by the settings' UnitCosts field (R6 is in 元 already).
+COST_FIELD = {"R1": "teacher", "R2": "teacher", "R3": "teacher", "R4": "building_m2", "R5": "sports_m2", "R7": "room"}
+COST_UNIT = {"teacher": "元/人/年", "room": "元/间", "building_m2": "元/平方米", "sports_m2": "元/平方米"}
+COST_NAME = {
+    "teacher": "每增加一名教师",
+    "room": "每间网络多媒体教室",
+    "building_m2": "每平方米教学及辅助用房",
+    "sports_m2": "每平方米体育运动场馆",
+}
