@@ -70,6 +70,43 @@ def test_units_out_of_cv_scope_are_left_out(warehouse_url: str) -> None:
     assert int(cv["n_units"]) == 5 and round(float(cv["cv"]), 3) == 0.515
 
 
+def test_the_cv_line_names_the_units_left_out_for_a_missing_value(warehouse_url: str) -> None:
+    # The worked example plus two units whose R4 area is not reported: one in CV scope (left out of
+    # the CV, counted and named), one out of scope (民办: neither in the CV nor "missing").
+    rows = [
+        *example_rows(),
+        unit("3708300097", 80, teaching_aux_area_m2=float("nan")),
+        unit("3708300098", 60, in_cv=False, teaching_aux_area_m2=float("nan")),
+    ]
+    engine = make_engine(warehouse_url)
+    init_warehouse(engine)
+    with engine.begin() as conn:
+        sync_reference(conn, PERIOD, load_rules())
+        for code, name in (("3708300097", "南湖镇第三小学"), ("3708300098", "育才学校")):
+            conn.execute(
+                s.dim_school.insert().values(
+                    school_sk=f"{code}@{PERIOD}",
+                    school_code=code,
+                    county_code="000000",
+                    school_name=name,
+                    school_type="小学",
+                    is_teaching_point=False,
+                    valid_from=PERIOD,
+                    is_current=True,
+                    file_id="f" * 64,
+                    loaded_at=NOW,
+                )
+            )
+    engine.dispose()
+    marts = load_units(warehouse_url, rows)
+    cv = marts["county_cv"].set_index(["section", "indicator_code"])
+    r4 = cv.loc[("primary", "R4")]
+    assert (int(r4["n_units"]), int(r4["n_missing"]), r4["missing_units"]) == (5, 1, "南湖镇第三小学（小学）")
+    assert round(float(r4["cv"]), 3) == 0.515  # the worked example's CV: the unreported unit is not a 0
+    r1 = cv.loc[("primary", "R1")]
+    assert (int(r1["n_units"]), int(r1["n_missing"])) == (6, 0) and pd.isna(r1["missing_units"])
+
+
 def test_indicator_formulas_and_threshold_boundaries(warehouse_url: str) -> None:
     rows = [
         # R1 exactly 4.2 (21 / 500 × 100) meets; R4 = (3000 − 500)/500 = 5.0; R5 = (3000 + 500)/500 = 7.0
