@@ -118,7 +118,7 @@ def _schools(conn: Connection, county: str, period: str) -> dict[str, Any]:
     )
     rules = _in(
         conn,
-        "SELECT school_code, indicator_code, item, value, threshold FROM core.fct_school_rule "
+        "SELECT school_code, section, indicator_code, item, value, threshold FROM core.fct_school_rule "
         "WHERE county_code IN :codes AND period = :period AND meets = FALSE",
         p,
     )
@@ -159,7 +159,11 @@ def _blocking(conn: Connection, county: str, period: str) -> list[Blocking]:
             ]
         else:
             rules: pd.DataFrame = look["rules"]
-            bad = rules[(rules["indicator_code"] == code) & (rules["item"] == as_text(r.item))]
+            bad = rules[rules["indicator_code"] == code]
+            if section in SECTIONS:  # G5: the class-size line of one section
+                bad = bad[bad["section"] == section]
+            if as_text(r.item) in set(bad["item"]):  # G3: one room type; G4's type groups are not items there
+                bad = bad[bad["item"] == as_text(r.item)]
             schools = [
                 f"{names.get(str(s), s)}（{_fmt(v)}，标准 {_fmt(t)}）"
                 for s, v, t in zip(bad["school_code"], bad["value"], bad["threshold"], strict=True)

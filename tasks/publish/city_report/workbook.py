@@ -178,7 +178,6 @@ def _trend_sheet(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport) -> 
                     "categories": ["达标趋势", 1, 0, n, 0],
                     "values": ["达标趋势", 1, j, n, j],
                     "marker": {"type": "circle", "size": 6},
-                    "data_labels": {"value": True, "position": "above"},
                 }
             )
         chart.set_title({"name": "各县达标指标项数（按报表期）"})
