@@ -15,7 +15,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from python_calamine import CalamineWorkbook
 
 from tasks.demo.returns import make_demo_returns
-from tasks.publish.feedback import ISSUE_HEADERS, ISSUES_SHEET, school_feedback
+from tasks.publish.feedback import ISSUE_HEADERS, ISSUES_SHEET, run, school_feedback
 from tasks.publish.feedback.school import open_copy
 from tasks.publish.template import write_return
 from tests.fixtures import messy
@@ -206,3 +206,19 @@ def test_a_chartsheet_survives(tmp_path: Path) -> None:
     assert back["Sheet"]["A1"].comment is not None
     with zipfile.ZipFile(out) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+
+
+def test_many_feedbacks_are_written_by_worker_processes_alike(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = [
+        run.Job(f"f{i}", demo, demo.name, "loaded", VIOLATIONS, tmp_path / "pool" / f"{i}.xlsx", "页眉", None)
+        for i in range(4)
+    ]
+    monkeypatch.setattr(run, "PARALLEL_MIN", 2)
+    pooled = run.run_jobs(jobs)
+    assert [(fid, n) for fid, _, n in pooled] == [(f"f{i}", 2) for i in range(4)]  # two 提醒 each
+    alone = feedback(demo, VIOLATIONS, tmp_path / "alone.xlsx", demo.name)
+    for _, path, _ in pooled:
+        assert grid(path, ISSUES_SHEET) == grid(alone, ISSUES_SHEET)
+        assert grid(path, "教师") == grid(demo, "教师")

@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +48,47 @@ FROM core.dim_threshold AS t
 WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.measure = 'value'
   AND t.comparator IN ('le', 'lt') AND t.valid_from <= :start AND (t.valid_to IS NULL OR :start < t.valid_to)
 """
+
+
+# From this many feedback workbooks on, they are written by worker processes (openpyxl load + save of the
+# school's file is CPU-bound); below it the pool's start-up costs more than it saves.
+PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "60"))
+
+
+@dataclass
+class Job:
+    """One school's feedback to write (picklable: it may go to a worker process)."""
+
+    file_id: str
+    archive_path: Path
+    file_name: str
+    status: str
+    findings: pd.DataFrame
+    out: Path
+    header: str
+    context: SchoolContext | None
+
+
+def write_job(job: Job) -> tuple[str, Path, int | None]:
+    path, n_warnings = write_school_feedback(
+        job.archive_path, job.file_name, job.status, job.findings, job.out, job.header, job.context
+    )
+    return job.file_id, path, n_warnings
+
+
+def run_jobs(jobs: Sequence[Job], write: Callable[[Job], tuple[str, Path, int | None]] = write_job) -> list[Any]:
+    """Every job's result, in worker processes when there are many (forkserver: the flow process runs
+    Prefect's threads, and forking a threaded process can deadlock); here when the pool cannot start."""
+    procs = min(os.cpu_count() or 1, 8)
+    if procs < 2 or PARALLEL_MIN <= 0 or len(jobs) < PARALLEL_MIN:
+        return [write(j) for j in jobs]
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
+    try:
+        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
+            return list(pool.map(write, jobs, chunksize=max(1, len(jobs) // (4 * procs))))
+    except (BrokenProcessPool, OSError):
+        return [write(j) for j in jobs]
 
 
 def feedback_name(code: str, file_name: str, taken: set[str], file_id: str) -> str:
@@ -121,6 +168,7 @@ def write_feedback(
     taken: set[str] = set()
     files = status[status["file_id"].notna() & (status["status"] != "superseded")]
     by_file = {str(k): g for k, g in issues.groupby("file_id", sort=False)} if not issues.empty else {}
+    jobs: list[Job] = []
     for rec in files.to_dict("records"):
         fid, code = str(rec["file_id"]), as_text(rec["school_code"])
         mine = by_file.get(fid, issues.iloc[0:0])
@@ -128,16 +176,14 @@ def write_feedback(
         if mine.empty and (school is None or not school.outliers):
             continue
         name = feedback_name(code, as_text(rec["file_name"]), taken, fid)
-        out[fid], n_warnings = write_school_feedback(
-            Path(as_text(rec["archive_path"])),
-            as_text(rec["file_name"]),
-            as_text(rec["status"]),
-            mine,
-            folder / name,
-            page_header(county, names.get(code, ""), code, period),
-            school,
+        header = page_header(county, names.get(code, ""), code, period)
+        archived = Path(as_text(rec["archive_path"]))
+        jobs.append(
+            Job(fid, archived, as_text(rec["file_name"]), as_text(rec["status"]), mine, folder / name, header, school)
         )
         sent[fid] = name
+    for fid, path, n_warnings in run_jobs(jobs):
+        out[fid] = path
         if n_warnings is not None:
             warnings[fid] = n_warnings
     # Feedback of an earlier run for a file since superseded or corrected is no longer current.
