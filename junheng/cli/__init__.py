@@ -11,6 +11,7 @@ from typing import Any
 
 from junheng.cli import commands as c
 from junheng.cli.city import add_city_parser
+from junheng.cli.supervise import SUPERVISED_ENV, run_supervised
 from junheng.cli.zh_argparse import ChineseArgumentParser
 from junheng.errors import JunhengError
 
@@ -49,6 +50,7 @@ EXAMPLES = """\
 
 退出码：
   0  运行完成（部分报表被退回也算完成，见 报送情况）
+  1  运行异常中止（内存不足、被人为结束等），已停止本次运行启动的后台服务，可直接重新运行
   2  参数、设置或数据有误，按提示改正后重新运行
   3  数据仓库或文件共享无法访问（已重试），检查后重新运行
   4  本期无有效报表（没有收到报表或全部退回），没有作出评判
@@ -196,8 +198,14 @@ def _quiet_interpreter_exit() -> None:
     os.dup2(devnull, 2)
 
 
+# Commands that start a Prefect server and worker processes: run under supervision (junheng.cli.supervise).
+SUPERVISED_COMMANDS = frozenset({"run", "rerun", "backfill", "city"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.command in SUPERVISED_COMMANDS and not os.environ.get(SUPERVISED_ENV):
+        return run_supervised(sys.argv[1:])
     try:
         code = int(args.func(args))
     except JunhengError as exc:

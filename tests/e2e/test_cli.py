@@ -106,3 +106,60 @@ def test_an_inbox_of_rejected_files_only_exits_4_and_points_to_the_feedback(tmp_
     overview = tmp_path / "data" / "reports" / "2026-09" / "报送情况-2026-09.xlsx"
     assert overview.exists() and str(overview) in res.stderr  # the schools are still told why
     assert "未达到" not in res.stdout + res.stderr
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _prefect_servers(pgid: int) -> list[int]:
+    """The ephemeral Prefect servers (uvicorn) in a process group."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"prefect.server.api.server:create_app" in cmd and _group_of(int(entry.name)) == pgid:
+            out.append(int(entry.name))
+    return out
+
+
+def test_a_killed_run_stops_the_prefect_server_it_started(tmp_path: Path) -> None:
+    """kill -9 of the working process (as the OOM killer does) leaves no Prefect server behind (issue 13)."""
+    import signal
+    import time
+
+    inbox = tmp_path / "inbox"
+    assert cli("demo-data", str(inbox), "--schools", "6", "--period", "2026-09").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    sup = subprocess.Popen(
+        [*JUNHENG, "run", "--period", "2026-09", "--inbox", str(inbox), "--data-dir", str(tmp_path / "data")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        worker = servers = None
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not servers:
+            time.sleep(0.5)
+            kids = Path(f"/proc/{sup.pid}/task/{sup.pid}/children").read_text().split()
+            worker = int(kids[0]) if kids else None
+            servers = _prefect_servers(worker) if worker else None
+        assert worker and servers, "the run never started its Prefect server"
+        os.kill(worker, signal.SIGKILL)
+        _, err = sup.communicate(timeout=60)
+        assert sup.returncode == 1
+        assert "运行异常中止" in err and "SIGKILL" in err
+        time.sleep(0.5)
+        assert _prefect_servers(worker) == [] and all(not Path(f"/proc/{p}").exists() for p in servers)
+    finally:
+        if sup.poll() is None:
+            sup.kill()
