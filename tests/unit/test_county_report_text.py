@@ -328,15 +328,14 @@ def test_plan_cost_uses_the_bureaus_unit_price() -> None:
 
 def test_no_valid_return_gives_no_verdict() -> None:
     data = county()
-    data.indicators, data.compliance, data.scorecard = (
-        data.indicators.iloc[0:0],
-        data.compliance.iloc[0:0],
-        data.scorecard.iloc[0:0],
-    )
+    # the scorecard of a period without returns: every line 未报告, none of them a finding
+    data.indicators, data.compliance = data.indicators.iloc[0:0], data.compliance.iloc[0:0]
+    data.scorecard = data.scorecard.assign(status="not_reported", value=None)
+    assert failures(data) == []
     word, why = verdict(data, failures(data))
     assert word == "无有效报表" and "未达到" not in why
     html = render_county_html(data)
-    assert "无有效报表" in html and "未达到" not in html
+    assert "无有效报表" in html and "未达到" not in html and "未报告" not in html
 
 
 def test_school_pages_gather_gaps_changes_and_findings() -> None:

@@ -154,3 +154,13 @@ def test_native_charts_red_bars_over_the_limit_and_filled_markers(book: Path) ->
     assert scatter.count('<a:srgbClr val="D32F2F"/>') >= 2
     bars = next(x for x in charts if "<c:barChart>" in x)
     assert '<a:srgbClr val="D32F2F"/>' in bars  # the CV over its limit is a red bar
+
+
+def test_a_period_without_returns_says_so_and_gives_no_verdict(tmp_path: Path) -> None:
+    data = county()
+    data.indicators, data.compliance = data.indicators.iloc[0:0], data.compliance.iloc[0:0]
+    data.scorecard = data.scorecard.assign(status="not_reported", value=None)
+    ws = load_workbook(write_county_workbook(data, tmp_path / "none.xlsx"))["县域概览"]
+    assert ws["A2"].value == "结论：本期无有效报表。"
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+    assert "未达到" not in text and "未报告" not in text

@@ -215,7 +215,7 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
 def failures(data: CountyData) -> list[Failure]:
     """Every scorecard line of the four parts and the vetoes that is not met, 资源配置 first, 小学 before 初中."""
     card = data.scorecard
-    if card.empty:
+    if card.empty or not data.has_data:  # no valid return: nothing was judged, so nothing failed
         return []
     card = card[(card["part"] != "地方目标") & (card["status"] != "met")]
     card = card.assign(
