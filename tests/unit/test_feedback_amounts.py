@@ -71,7 +71,7 @@ def test_money_rounds_the_wan_yuan_figure_up() -> None:
 
 
 def test_an_oversized_class_says_how_many_over() -> None:
-    assert class_over(48, 45).startswith("多 3 人") and "需分出 3 名学生" in class_over(48, 45)
+    assert class_over(48, 45).startswith("多 3 人") and "需减少 3 名学生" in class_over(48, 45)
 
 
 def test_rule_names_are_chinese() -> None:

@@ -114,10 +114,16 @@ def shortfall(indicator: str, section: str, row: Mapping[str, object]) -> tuple[
 def class_over(students: float, limit: float) -> str:
     """What to do about an oversized class: how many students over the limit."""
     over = math.ceil(students - limit)
-    return f"多 {over} 人：请将该班调整为不超过 {fmt(limit, 0)} 人（需分出 {over} 名学生）；数据填错的请改正。"
+    return (
+        f"多 {over} 人：需减少 {over} 名学生，使该班不超过 {fmt(limit, 0)} 人（可增设班级或调整到其他班级）；"
+        "数据填错的请改正。"
+    )
 
 
 def school_over(students: float, limit: float) -> str:
     """What to do about a school above the standard size."""
     over = math.ceil(students - limit)
-    return f"多 {over} 人：请在学校布局调整中逐步把规模控制在 {fmt(limit, 0)} 人以内。"
+    return (
+        f"多 {over} 人：需减少 {over} 名学生才不超过标准规模 {fmt(limit, 0)} 人"
+        "（可在学校布局调整中通过新建、扩建学校或调整招生范围分流）。"
+    )
