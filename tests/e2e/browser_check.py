@@ -17,7 +17,7 @@ from websockets.sync.client import connect
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
-# Every SVG element, its rendered size and how many drawn marks it holds.
+# Every SVG element, its rendered size and how many drawn marks it holds; the text of the first screen.
 _MEASURE_JS = """JSON.stringify({
   ready: document.readyState,
   title: document.title,
@@ -25,8 +25,13 @@ _MEASURE_JS = """JSON.stringify({
     const r = s.getBoundingClientRect();
     return {w: r.width, h: r.height, marks: s.querySelectorAll('rect,circle,polyline,line,path').length,
             label: s.getAttribute('aria-label') || ''};
-  })
+  }),
+  firstScreen: Array.from(document.querySelectorAll('h1,h2,h3,p,th,td'))
+    .filter(e => e.getBoundingClientRect().top < FIRST_SCREEN)
+    .map(e => e.innerText).join(' ')
 })"""
+# What a reader sees without scrolling (CSS pixels from the top of the page).
+FIRST_SCREEN = 900
 
 
 def find_chromium() -> str | None:
@@ -43,6 +48,7 @@ class PageCheck:
     svgs: list[dict[str, object]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+    first_screen: str = ""  # the text of the page's first screen (FIRST_SCREEN pixels), top to bottom
 
 
 class _Cdp:
@@ -148,7 +154,8 @@ def check_page(html: Path, screenshot: Path, *, width: int = 1280, height: int =
                     raise RuntimeError(f"chromium could not open {html}: {nav['errorText']}")
                 cdp.wait_for("Page.loadEventFired")
                 cdp.drain(0.5)  # late console messages
-                result = cdp.call("Runtime.evaluate", {"expression": _MEASURE_JS, "returnByValue": True})
+                js = _MEASURE_JS.replace("FIRST_SCREEN", str(FIRST_SCREEN))
+                result = cdp.call("Runtime.evaluate", {"expression": js, "returnByValue": True})
                 measured = json.loads(result["result"]["value"])
                 shot = cdp.call(
                     "Page.captureScreenshot",
@@ -162,6 +169,7 @@ def check_page(html: Path, screenshot: Path, *, width: int = 1280, height: int =
                     svgs=measured["svgs"],
                     errors=_errors(cdp.events),
                     screenshot=screenshot,
+                    first_screen=measured["firstScreen"],
                 )
             finally:
                 cdp.close()

@@ -140,6 +140,10 @@ def test_html_renders_in_headless_chromium(demo: dict[str, object]) -> None:
     assert page.ready == "complete"
     assert page.title.endswith("义务教育优质均衡分析报告")
     assert page.errors == []
+    # the first screen leads with the verdict and why: the items not met (#12)
+    first = page.first_screen
+    assert re.search(r"结论：本期(未达到|达到)县域义务教育优质均衡发展要求", first), first[:300]
+    assert "未达标和待审核的项目" in first and "原因" in first
     # trend (2) + CV bars (2) + a strip chart per indicator and section
     assert len(page.svgs) >= 2 + 2 + 7
     for svg in page.svgs:
