@@ -36,11 +36,12 @@ def _dask_runner_in_use() -> Any:
 def read_returns_parallel(files: list[ReceivedFile]) -> ReturnBatch:
     """read_returns, with the files parsed in chunks on the flow's Dask cluster when it has one.
 
-    Without Dask the files are read in this process: threads would not help (the parser holds
-    the GIL). Validation stays one GX run over the merged batch (its fixed cost is per run).
+    Without Dask the files are parsed in capped worker processes (tasks.read.isolation): threads
+    would not help (the parser holds the GIL), and a file that kills its worker is only rejected.
+    Validation stays one GX run over the merged batch (its fixed cost is per run).
     """
     if _dask_runner_in_use() is None or len(files) <= CHUNK_FILES:
-        return read_returns(files)
+        return read_returns(files, isolate=True)  # a file that kills its parser must not kill the run
     futures = [read_chunk_task.submit(part) for part in chunks(files)]
     return merge_batches([f.result() for f in futures])
 

@@ -23,6 +23,7 @@ from junheng import spec
 from junheng.contract import Finding, ReceivedFile, ReturnBatch, Severity
 from junheng.errors import FileRejected
 from tasks.read.extent import check_extents
+from tasks.read.isolation import CPU_SECONDS_PER_FILE, MEMORY_MB, PoolUnavailable, run_in_workers
 from tasks.read.labels import LabelMatch, index_for, match_sheet_name, normalise_label, unit_of
 from tasks.read.numbers import (
     NumberError,
@@ -107,39 +108,60 @@ class _FileResult:
 
 
 # Parse in worker processes from this many files on (the parser holds the GIL, so threads would not
-# help); below it the ~1 s of starting the workers costs more than it saves. 0 = never.
+# help); below it the ~1 s of starting the workers costs more than it saves, unless the caller asks
+# for isolation (the flow does: a file that kills its worker must not kill the run). 0 = never.
 PARALLEL_MIN_FILES = int(os.environ.get("JUNHENG_PARALLEL_READ_MIN", "400"))
 # Files per worker call: each returns a batch of frames (cheap to pickle, and the parent never holds
 # 20,000 files' rows as Python lists), merged in file order.
 PARALLEL_CHUNK = 250
 
 
-def read_returns(files: list[ReceivedFile]) -> ReturnBatch:
-    """Read every file; unreadable files become findings, never exceptions."""
-    procs = min(os.cpu_count() or 1, 8)
-    if procs < 2 or PARALLEL_MIN_FILES <= 0 or len(files) < PARALLEL_MIN_FILES:
-        return read_returns_here(files)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def read_returns(files: list[ReceivedFile], *, isolate: bool = False) -> ReturnBatch:
+    """Read every file; unreadable files become findings, never exceptions.
 
-    parts = [files[i : i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
-    # forkserver, not fork: the flow process runs Prefect's threads, and forking a threaded process
-    # can deadlock the child on a lock another thread held. Like every multiprocessing user, the
-    # workers import the main module: a script calling the flow needs `if __name__ == "__main__":`.
-    # Without it (or without /dev/shm) the pool breaks and the files are read here: slower, same result.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tasks.read.returns"])
-    try:
-        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
-            return merge_batches(list(pool.map(read_returns_here, parts)))
-    except (BrokenProcessPool, OSError):
+    In worker processes with memory and CPU caps (tasks.read.isolation) for large batches, or for
+    any batch when ``isolate``: then a file that crashes, balloons or hangs its worker is rejected
+    with a finding and the other files are read. Like every multiprocessing user, the workers
+    import the main module: a script calling the flow needs `if __name__ == "__main__":`; where
+    workers cannot start at all, the files are read here (same result, without the isolation).
+    """
+    procs = min(os.cpu_count() or 1, 8)
+    large = procs >= 2 and PARALLEL_MIN_FILES > 0 and len(files) >= PARALLEL_MIN_FILES
+    if not files or not (large or isolate):
         return read_returns_here(files)
+    parts = [files[i : i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
+    try:
+        done = run_in_workers(
+            parts, read_returns_here, crashed_file, merge_batches, workers=procs, preload=["tasks.read.returns"]
+        )
+    except PoolUnavailable:
+        return read_returns_here(files)
+    return merge_batches(done)
+
+
+def crashed_file(rf: ReceivedFile) -> ReturnBatch:
+    """The batch of a file whose worker died even when it was parsed alone."""
+    res = _FileResult(rf)
+    res.add(
+        "",
+        "",
+        "file.reader_crashed",
+        "error",
+        "",
+        f"读取这个文件时读取进程异常中止（超出 {MEMORY_MB:,} MB 内存或 {CPU_SECONDS_PER_FILE} 秒计算时间的限制，"
+        "或文件内部结构异常），文件没有读取",
+        "请在 Excel 或 WPS 中打开文件，删除模板表格以外的内容，另存为 .xlsx 后重新发送",
+    )
+    return _assemble([res])
 
 
 def read_returns_here(files: list[ReceivedFile]) -> ReturnBatch:
     """read_returns in this process."""
-    results = [_read_file(rf) for rf in files]
+    return _assemble([_read_file(rf) for rf in files])
+
+
+def _assemble(results: list[_FileResult]) -> ReturnBatch:
+    """One batch from the files' results, in their order."""
     info_rows: list[dict[str, Any]] = []
     tables: dict[str, list[list[Any]]] = {spec.FRAME_OF_SHEET[s.name]: [] for s in spec.TABLE_SHEETS}
     batch = ReturnBatch(
