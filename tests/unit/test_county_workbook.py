@@ -41,7 +41,7 @@ def test_first_sheet_leads_with_the_verdict_and_the_items_not_met(book: Path) ->
     assert ws["A2"].value == "结论：本期未达到县域义务教育优质均衡发展要求。"
     assert ws["A3"].value == "共有 4 项未达标、1 项待审核（见下表）。"
     top = _find(ws, "序号")
-    items = [[c.value for c in row] for row in ws.iter_rows(min_row=top + 1, max_row=top + 5, max_col=9)]
+    items = [[c.value for c in row] for row in ws.iter_rows(min_row=top + 1, max_row=top + 5, max_col=10)]
     assert [r[2] for r in items] == [
         "R4 生均教学及辅助用房面积（差异系数）",
         "校级达标规则（每个学校单元至少 6 项达标）",
@@ -49,9 +49,12 @@ def test_first_sheet_leads_with_the_verdict_and_the_items_not_met(book: Path) ->
         "G14 优质高中招生名额分配比例",
         "Q5 教师熟练运用信息化手段组织教学",
     ]
-    assert items[0][4:8] == ["0.719", "≤ 0.45", "未达标", 2]  # 2 schools in the plan
-    assert items[2][7] == 1 and items[4][6] == "待审核"
-    assert ws.freeze_panes == f"A{top + 1}" and ws.auto_filter.ref == f"A{top}:I{top + 5}"
+    # the county's figures are numbers (the CV unrounded, shown with 3 decimals), with their unit beside them
+    assert items[0][4:9] == [0.719019, "差异系数", "≤ 0.45", "未达标", 2]  # 2 schools in the plan
+    assert ws[f"E{top + 1}"].number_format == "0.000"
+    assert items[2][4:6] == [-1, "间（最差学校实有减应有）"] and items[2][8] == 1
+    assert items[3][4:7] == [48, "%", "≥ 50%"] and items[4][4] == "—" and items[4][7] == "待审核"
+    assert ws.freeze_panes == f"A{top + 1}" and ws.auto_filter.ref == f"A{top}:J{top + 5}"
 
 
 def test_failing_schools_sheet_names_each_school_and_what_to_do(book: Path) -> None:
@@ -164,3 +167,11 @@ def test_a_period_without_returns_says_so_and_gives_no_verdict(tmp_path: Path) -
     assert ws["A2"].value == "结论：本期无有效报表。"
     text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
     assert "未达到" not in text and "未报告" not in text
+
+
+def test_cv_line_names_the_units_left_out(tmp_path: Path) -> None:
+    data = county()
+    data.cv = data.cv.assign(n_missing=[0, 1], missing_units=[None, "戊校（小学）"])
+    ws = load_workbook(write_county_workbook(data, tmp_path / "m.xlsx"))["差异系数"]
+    r = _find(ws, "R4", col=2)
+    assert ws[f"I{r}"].value == "1 个：戊校（小学）"

@@ -43,18 +43,26 @@ def sheet_overview(p: Page, data: CountyData, found: list[Failure]) -> None:
     p.skip()
     if found:
         rows = [
-            [i, f.part, f.label, f.section, f.value, f.standard, f.status, len(f.schools) or None, f.why]
+            [i, f.part, f.label, f.section, _figure(f), f.unit, f.standard, f.status, len(f.schools) or None, f.why]
             for i, f in enumerate(found, start=1)
         ]
         p.table(
-            ["序号", "方面", "指标", "学段", "本县数值", "标准", "结论", "未达标学校数", "原因"],
+            ["序号", "方面", "指标", "学段", "本县数值", "单位", "标准", "结论", "未达标学校数", "原因"],
             rows,
-            num_formats={0: "0", 7: "0"},
-            wrap={2, 4, 5, 8},
-            widths=[5, 10, 34, 6, 16, 22, 8, 8, 22],
+            num_formats={0: "0", 8: "0"},
+            wrap={2, 5, 6, 9},
+            widths=[5, 10, 32, 6, 10, 12, 22, 8, 8, 22],
         )
     elif word == "达到":
         p.para("本期没有未达标、未报告或待审核的项目。")
+
+
+def _figure(f: Failure) -> object:
+    """The county's figure as a number with a format fitting its measure; words when it is not a number."""
+    if f.number is None:
+        return f.value
+    fmt = FMT_CV if f.unit == "差异系数" else ("#,##0" if float(f.number).is_integer() else "#,##0.00")
+    return filled(f.number, fmt, None)
 
 
 def sheet_actions(p: Page, data: CountyData) -> None:
@@ -90,14 +98,25 @@ def sheet_cv(p: Page, data: CountyData) -> None:
                 yes_no(meets, missing="—"),
                 prev,
                 None if num(r.n_units) is None else int(num(r.n_units) or 0),
+                _missing(r),
             ]
         )
     top, _ = p.table(
-        ["学段", "指标", "名称", "本期差异系数", "上限", "是否达标", "上期差异系数", "学校单元数"],
+        [
+            "学段",
+            "指标",
+            "名称",
+            "本期差异系数",
+            "上限",
+            "是否达标",
+            "上期差异系数",
+            "学校单元数",
+            "缺数据未计入的学校",
+        ],
         rows,
         num_formats={4: FMT_CV, 6: FMT_CV, 7: "0"},
-        wrap={2},
-        widths=[6, 6, 36, 12, 8, 8, 12, 10],
+        wrap={2, 8},
+        widths=[6, 6, 36, 12, 8, 8, 12, 10, 30],
     )
     p.ws.set_h_pagebreaks([p.row])  # the charts start on a page of their own
     first = top + 1
@@ -132,6 +151,12 @@ def sheet_cv(p: Page, data: CountyData) -> None:
         p.ws.insert_chart(p.row + k * CHART_ROWS, 0, bar)
         first += n
     p.skip(CHART_ROWS * 2)
+
+
+def _missing(r: object) -> str:
+    """The units a CV left out because their value is not reported (mart.county_cv names them)."""
+    n = num(getattr(r, "n_missing", None))
+    return f"{int(n)} 个：{as_text(getattr(r, 'missing_units', ''))}" if n else "无"
 
 
 def sheet_trend(p: Page, data: CountyData) -> None:

@@ -46,10 +46,12 @@ class Failure:
     label: str  # "G3 音乐、美术专用教室（音乐教室间数）"
     section: str
     status: str
-    value: str
+    value: str  # the county's figure in words ("最差学校少 1 间")
     standard: str
     why: str
     schools: list[SchoolFigure] = field(default_factory=list)
+    number: float | None = None  # the same figure as a number, for the workbook (None: 是/否 or not reported)
+    unit: str = ""
 
 
 def _value_text(measure: str, unit: str, v: float | None) -> str:
@@ -64,6 +66,19 @@ def _value_text(measure: str, unit: str, v: float | None) -> str:
     if measure == "count":
         return f"{plain(v)} 个学校单元未达标"
     return f"{plain(v)}{'' if unit == '%' else ' '}{unit}"
+
+
+def _number(measure: str, unit: str, v: float | None) -> tuple[float | None, str]:
+    """The county's figure as a number and its unit in words, for a spreadsheet column."""
+    if v is None or unit == "是/否":
+        return None, ""
+    if measure == "cv":
+        return v, "差异系数"
+    if measure == "rooms":
+        return v, "间（最差学校实有减应有）"
+    if measure == "count":
+        return v, "个学校单元未达标"
+    return v, unit
 
 
 def _standard_text(r: object) -> str:
@@ -246,6 +261,7 @@ def failures(data: CountyData) -> list[Failure]:
                 _standard_text(r),
                 _why(r, status),
                 schools,
+                *_number(measure, as_text(r.unit), num(r.value)),
             )
         )
     return out

@@ -97,9 +97,16 @@ def cv_table(data: CountyData) -> Table:
                     (yes_no(meets, missing="—"), "bad" if bad else ""),
                     (fmt_cv(prev), "num"),
                     (str(int(row["n_units"])), "num"),
+                    (_missing(row), ""),
                 ]
             )
-    return table(["学段", "指标", "本期差异系数", "上限", "是否达标", "上期差异系数", "学校单元数"], rows)
+    headers = ["学段", "指标", "本期差异系数", "上限", "是否达标", "上期差异系数", "学校单元数", "缺数据未计入的学校"]
+    return table(headers, rows)
+
+
+def _missing(row: object) -> str:
+    n = num(row.get("n_missing") if hasattr(row, "get") else None)
+    return f"{int(n)} 个：{as_text(row.get('missing_units'))}" if n and hasattr(row, "get") else "无"
 
 
 def cv_bars(data: CountyData) -> list[Markup]:

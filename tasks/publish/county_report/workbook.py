@@ -92,7 +92,7 @@ def county_workbook(data: CountyData, *, pages: Sequence[SchoolPage] | None = No
     fmts = Formats(wb)
     header = f"{data.county} {data.period}"
     found = failures(data)
-    first = Page(wb, fmts, "县域概览", 9)
+    first = Page(wb, fmts, "县域概览", 10)
     sheet_overview(first, data, found)
     first.finish(header)
     taken = {"县域概览", "未达标学校"}
