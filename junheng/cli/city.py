@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from junheng.cli.commands import _prefect_env
-from junheng.cli.progress import show_progress
 from junheng.plans import load_plan
 from junheng.settings import load_settings
 
@@ -42,8 +41,7 @@ def _print_summary(result: dict[str, Any]) -> None:
 def _setup(args: argparse.Namespace) -> None:
     load_plan(args.plan)  # a wrong plan name or file stops here, before any county runs
     settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
-    _prefect_env(settings.data_dir)
-    show_progress()
+    _prefect_env(settings.data_dir)  # no per-task progress: a city runs ~15 stages per county; a summary per period
 
 
 def cmd_city_run(args: argparse.Namespace) -> int:
