@@ -120,10 +120,14 @@ def archive(paths: list[Path], archive_dir: Path, inbox: Path | None = None) -> 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 tmp = target.parent / f".{digest[:16]}.part"  # short: the name may already be at the limit
                 fh.seek(0)
-                with tmp.open("wb") as dst:
-                    shutil.copyfileobj(fh, dst, 1 << 20)
-                os.utime(tmp, (st.st_atime, st.st_mtime))
-                tmp.replace(target)  # atomic: a crash never leaves a half-copied archive entry
+                try:
+                    with tmp.open("wb") as dst:
+                        shutil.copyfileobj(fh, dst, 1 << 20)
+                    os.utime(tmp, (st.st_atime, st.st_mtime))
+                    tmp.replace(target)  # atomic: a crash never leaves a half-copied archive entry
+                except BaseException:
+                    tmp.unlink(missing_ok=True)  # a full disk leaves no partial copy behind
+                    raise
         out.append(
             ReceivedFile(
                 file_id=digest,

@@ -104,3 +104,19 @@ def test_the_flow_parameters_are_checked(period: str) -> None:
     check_run_parameters("2026-10", "all")
     with pytest.raises(ConfigError):
         check_run_parameters("2026-10", "everything")
+
+
+def test_a_failed_copy_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.xlsx").write_bytes(b"return")
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", disk_full)
+    with pytest.raises(OSError):
+        archive_inbox(inbox, tmp_path / "archive")
+    assert [p for p in (tmp_path / "archive").rglob("*") if p.is_file()] == []
