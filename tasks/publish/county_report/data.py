@@ -57,6 +57,12 @@ class CountyData:
     school_rules: pd.DataFrame = field(default_factory=pd.DataFrame)  # core.fct_school_rule + name and type
     unit_costs: UnitCosts = field(default_factory=UnitCosts)
     names: dict[str, str] = field(default_factory=dict)
+    # Results derived from the frames above (plans, failures), kept by the frames' identity: a frame
+    # replaced afterwards (tests do) is a new key.
+    derived: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, name: str, *frames: pd.DataFrame) -> tuple[object, ...]:
+        return (name, *(id(f) for f in frames))
 
     @property
     def periods(self) -> list[str]:
@@ -123,6 +129,13 @@ def load_county_data(
 
 def plan_summaries(data: CountyData) -> list[PlanSummary]:
     """One plan per CV above its limit (also when raising units cannot reach it: no steps)."""
+    key = data.memo("plans", data.cv, data.contribution)
+    if key not in data.derived:
+        data.derived[key] = _plan_summaries(data)
+    return data.derived[key]  # type: ignore[return-value]
+
+
+def _plan_summaries(data: CountyData) -> list[PlanSummary]:
     out: list[PlanSummary] = []
     c = data.contribution
     for r in data.cv_now().itertuples(index=False):

@@ -206,29 +206,37 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
     """School units that fail the school rule (at least 6 of 7, the rest ≥ 85 %), with their shortfalls."""
     comp = data.compliance
     bad = comp[(comp["section"] == section) & (comp["passes"].map(as_flag) == False)]  # noqa: E712
-    ind, rem = data.indicators, data.remediation
-    out = []
-    for u in bad.sort_values("school_code").itertuples(index=False):
-        code = as_text(u.school_code)
-        short = rem[(rem["school_code"] == code) & (rem["section"] == section)].sort_values("indicator_code")
-        todo = "；".join(_need_text(g) for g in short.itertuples(index=False))
-        mine = ind[(ind["school_code"] == code) & (ind["section"] == section)]
-        met = int(mine["meets"].map(as_flag).fillna(False).astype(bool).sum())
-        out.append(
-            SchoolFigure(
-                code,
-                as_text(u.school_name),
-                section_zh(section),
-                f"{met} 项达标",
-                "至少 6 项达标",
-                todo or "请补报数据",
-            )
+    if bad.empty:
+        return []
+    rem = data.remediation[data.remediation["section"] == section].sort_values("indicator_code")
+    short: dict[str, list[str]] = {}
+    for g in rem.itertuples(index=False):
+        short.setdefault(as_text(g.school_code), []).append(_need_text(g))
+    ind = data.indicators[data.indicators["section"] == section]
+    met = ind.assign(_m=ind["meets"].map(as_flag).fillna(False).astype(bool)).groupby("school_code")["_m"].sum()
+    return [
+        SchoolFigure(
+            as_text(u.school_code),
+            as_text(u.school_name),
+            section_zh(section),
+            f"{int(met.get(u.school_code, 0))} 项达标",
+            "至少 6 项达标",
+            "；".join(short.get(as_text(u.school_code), [])) or "请补报数据",
         )
-    return out
+        for u in bad.sort_values("school_code").itertuples(index=False)
+    ]
 
 
 def failures(data: CountyData) -> list[Failure]:
     """Every scorecard line of the four parts and the vetoes that is not met, 资源配置 first, 小学 before 初中."""
+    frames = (data.scorecard, data.indicators, data.compliance, data.remediation, data.contribution, data.school_rules)
+    key = data.memo("failures", *frames)
+    if key not in data.derived:
+        data.derived[key] = _failures(data)
+    return data.derived[key]  # type: ignore[return-value]
+
+
+def _failures(data: CountyData) -> list[Failure]:
     card = data.scorecard
     if card.empty or not data.has_data:  # no valid return: nothing was judged, so nothing failed
         return []
