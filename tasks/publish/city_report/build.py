@@ -109,7 +109,18 @@ def _schools(conn: Connection, county: str, period: str) -> dict[str, Any]:
         "WHERE county_code IN :codes AND period = :period",
         p,
     )
-    names = {str(r.school_code): as_text(r.school_name) or str(r.school_code) for r in comp.itertuples(index=False)}
+    units = _in(
+        conn,
+        "SELECT DISTINCT school_code, school_name FROM mart.school_units "
+        "WHERE county_code IN :codes AND period = :period",
+        p,
+    )
+    names = {
+        str(r.school_code): as_text(r.school_name) or str(r.school_code)
+        for frame in (units, comp)
+        for r in frame.itertuples(index=False)
+        if as_text(r.school_name)
+    }
     ind = _in(
         conn,
         "SELECT school_code, section, indicator_code, value, threshold FROM mart.school_indicators "
@@ -164,13 +175,14 @@ def _blocking(conn: Connection, county: str, period: str) -> list[Blocking]:
                 bad = bad[bad["section"] == section]
             if as_text(r.item) in set(bad["item"]):  # G3: one room type; G4's type groups are not items there
                 bad = bad[bad["item"] == as_text(r.item)]
+            shown = "（实有 {v} 间，应有 {t} 间）" if code == "G3" else "（{v}，标准 {t}）"
             schools = [
-                f"{names.get(str(s), s)}（{_fmt(v)}，标准 {_fmt(t)}）"
+                names.get(str(s), str(s)) + shown.format(v=_fmt(v), t=_fmt(t))
                 for s, v, t in zip(bad["school_code"], bad["value"], bad["threshold"], strict=True)
             ]
         label = item_name(code, {code: as_text(r.name_zh)}) + (f"（{r.item}）" if as_text(r.item) else "")
         detail = as_text(r.note)
-        if num(r.value) is not None:
+        if num(r.value) is not None and code != "G3":  # G3's county value is the worst school's surplus
             detail = f"本县 {_fmt(r.value)}，标准 {_fmt(r.threshold)}" + (f"；{detail}" if detail else "")
         if not schools and code[:1] in "GQSV" and code not in ("G3", "G4", "G5", "G9", "G12"):
             detail = (detail + "；" if detail else "") + "县级报表项目，请县教育局补报或整改"

@@ -89,13 +89,14 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
         rows,
         top=top,
         num_formats={1: "0", 2: "0", 5: "0", 6: "0", 7: "0", 8: "0.0%", 9: "+0;-0;0"},
-        wrap=(10, 11, 12),
+        wrap=(0, 10, 11, 12),
         freeze_col=1,
         max_width=40,
     )
-    widths = (12, 7, 8, 8, 8, 7, 7, 9, 9, 8, 30, 30, 22)
+    widths = (14, 7, 8, 8, 8, 7, 7, 9, 9, 8, 30, 30, 16)
     for j, width in enumerate(widths):
         ws.set_column(j, j, width)
+    ws.set_row(top, 48)  # the header wrapped in the narrower widths above
     # Wrapped rows get the height their longest text needs (LibreOffice keeps one line otherwise).
     for i, row in enumerate(rows, start=top + 1):
         lines = max(math.ceil(display_width(str(row[j])) / (widths[j] - 1)) for j in (0, 10, 11, 12))
@@ -105,7 +106,9 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
             # Our own file, relative to this workbook: the one cell that is a link on purpose.
             target = os.path.relpath(c.report_xlsx, start=out_folder).replace(os.sep, "/")
             link = fmts(font_color="blue", underline=1, text_wrap=True, valign="top")
-            ws.write_url(i, 12, f"external:{target}", link, string=safe_text(f"{c.name}报告（{target}）"))
+            ws.write_url(
+                i, 12, f"external:{target}", link, string=safe_text(f"打开{c.name}报告"), tip=safe_text(target)
+            )
     _print_setup(ws, report, top)
 
 
