@@ -78,7 +78,7 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
                 c.trend,
                 c.reason,
                 "；".join(c.unmet) or "—",
-                str(c.report_xlsx or c.report_html or "（本期无县级报告）"),
+                f"打开{c.name}报告" if c.report_xlsx else str(c.report_html or "（本期无县级报告）"),
             ]
         )
     top = 5
