@@ -8,18 +8,26 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from junheng.contract import ReceivedFile
+from junheng.errors import ConfigError
 from junheng.policy import NATIONAL_CODES, POLICY_DIR, clear_cache, rules_in_force
 from junheng.settings import load_settings
 from tasks.demo.county import demo_county_return
+from tasks.demo.returns import make_demo_county
+from tasks.ingest.archive import archive, discover
 from tasks.model.county_load import load_county_returns
+from tasks.model.load import load_run
 from tasks.model.recompute import recompute_period
 from tasks.model.run import compute_period
 from tasks.publish.county_template import write_county_return
+from tasks.publish.period_report import publish_reports
+from tasks.read.returns import read_returns
+from tasks.validate.gx import validate
 from warehouse import schema as s
 from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
-from warehouse.load import sync_reference
+from warehouse.load import read_marts, sync_reference
 
 NOW = datetime(2026, 11, 5, 2, 0)
 CODE = "3700000001"
@@ -266,7 +274,6 @@ def _county(tmp_path: Path, url: str, period: str, **changes: Any) -> None:
 
 
 def _compute(engine: Any, period: str) -> None:
-    from junheng.policy import rules_in_force
 
     with engine.begin() as conn:
         sync_reference(conn, period, rules_in_force(period))
@@ -409,18 +416,12 @@ def test_a_later_rule_judges_only_its_periods_until_recompute(
 
 
 def test_recompute_refuses_a_period_never_loaded(warehouse_url: str) -> None:
-    from junheng.errors import ConfigError
 
     with pytest.raises(ConfigError, match="没有已入库"):
         recompute_period(warehouse_url, "2020-01", "weighted", "run-x", NOW)
 
 
 def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_url: str) -> None:
-    from tasks.demo.returns import make_demo_county
-    from tasks.ingest.archive import archive, discover
-    from tasks.model.load import load_run
-    from tasks.read.returns import read_returns
-    from tasks.validate.gx import validate
 
     inbox = tmp_path / "inbox"
     make_demo_county(inbox, schools=8, period="2026-10", county_return=True)
@@ -439,10 +440,6 @@ def test_demo_county_scorecard_covers_every_indicator(tmp_path: Path, warehouse_
     g5 = _one(card, "G5", section="primary")
     assert (g5["status"], g5["value"]) == ("unmet", 48.0)
     # The period's workbook and HTML carry the 评估总览 with the verdict and every line.
-    from openpyxl import load_workbook
-
-    from tasks.publish.period_report import publish_reports
-    from warehouse.load import read_marts
 
     with engine.connect() as conn:
         marts = read_marts(conn, "2026-10")

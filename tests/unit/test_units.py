@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from junheng.settings import PolicyChoices
-from tasks.model.units import build_units, shared_shares
+from tasks.model.units import COLUMN_ABSENT, build_units, shared_shares
+from tasks.read.returns import COLUMN_ABSENT as READER_COLUMN_ABSENT
 
 
 def test_nine_year_school_shares() -> None:
@@ -200,7 +201,4 @@ def test_r3_teachers_missing_when_a_base_count_is_missing() -> None:
 
 
 def test_column_absent_marker_matches_the_reader() -> None:
-    from tasks.model import units
-    from tasks.read import returns as read
-
-    assert units.COLUMN_ABSENT == read.COLUMN_ABSENT
+    assert COLUMN_ABSENT == READER_COLUMN_ABSENT
