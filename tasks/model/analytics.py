@@ -580,20 +580,12 @@ def compute_analytics(
     config: AnalyticsConfig | None = None,
     county_code: str = DEFAULT_COUNTY_CODE,
 ) -> None:
-    """Replace the (county, period) slice of fct_variance, fct_remediation, fct_outlier and
-    fct_cv_contribution; outliers and contributions compare a unit with its own county only."""
+    """Replace the (county, period) slice of fct_outlier and fct_cv_contribution (after the SQL models
+    fct_variance and fct_remediation: tasks/model/run.py); they compare a unit with its own county only."""
     from warehouse import schema as s
-    from warehouse.engine import bulk_insert, query_frame, run_model
+    from warehouse.engine import bulk_insert, query_frame
 
     config = config or config_from_env()
-    params: dict[str, object] = {
-        "period": period,
-        "county_code": county_code,
-        "change_bound": config.change_bound,
-        "computed_at": computed_at,
-    }
-    run_model(conn, "analytics", "fct_variance", s.fct_variance, params)
-    run_model(conn, "analytics", "fct_remediation", s.fct_remediation, params)
     where: dict[str, object] = {"period": period, "county_code": county_code}
     ind = query_frame(conn, _INDICATORS_SQL, where)
     county = query_frame(
