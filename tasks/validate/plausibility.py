@@ -72,6 +72,9 @@ def _finding(
 ) -> Finding:
     fid, sheet, row = str(rec["file_id"]), str(rec["sheet"]), int(rec["row"])  # type: ignore[call-overload]
     section = spec.SECTION_CODES.get(str(rec["section"]))
+    amount = pd.to_numeric(rec[code], errors="coerce")
+    # Money as read, in 元 whatever the header's unit: say so, the school may have typed 万元.
+    shown = ("折合 " if code == "equipment_value_yuan" else "") + f"{_fmt(float(amount))} {COMPARED[code][1]}"
     return Finding(
         file_id=fid,
         file_name=batch.file_name(fid),
@@ -79,7 +82,7 @@ def _finding(
         cell=batch.cell(fid, sheet, code, row),
         rule=rule,
         severity="warning",
-        value=f"{_fmt(float(rec[code]))} {COMPARED[code][1]}",  # type: ignore[arg-type]
+        value=shown,
         message=msg,
         school_code=info.get(fid),
         section=section if section in ("primary", "junior") else None,

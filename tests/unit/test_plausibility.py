@@ -63,6 +63,7 @@ def test_equipment_unit_slips_are_warnings_on_the_cell() -> None:
         ("3708300003", "办学条件", "E2", "warning", "primary"),
     ]
     assert "元”为单位的金额填进了以“万元" in slips[0].message and "12,500 倍" in slips[0].message
+    assert slips[0].value == "折合 5,000,000,000 元"  # in 元 whatever the header's unit said
     assert "万元”为单位的金额填进了以“元" in slips[1].message and "请核实" in slips[1].message
 
 
