@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,9 +53,36 @@ def init_warehouse(engine: Engine) -> None:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
         _refuse_single_county_tables(conn)
         metadata.create_all(conn, checkfirst=True)
-        for name in view_order():
-            m = model(name)
-            conn.execute(sa.text(f"CREATE OR REPLACE VIEW {m.relation} AS\n{m.sql()}"))
+        views = [(model(name).relation, model(name).sql()) for name in view_order()]
+        digest = hashlib.sha256("\n".join(f"{r}\n{q}" for r, q in views).encode("utf-8")).hexdigest()
+        # Replacing a view takes an exclusive lock on it: with counties running side by side (junheng city
+        # run), a run reading the marts and another replacing them would deadlock. Unchanged views stay.
+        if not is_duckdb(conn) and _views_digest(conn) == digest and _views_present(conn, [r for r, _ in views]):
+            return
+        for relation, sql in views:
+            conn.execute(sa.text(f"CREATE OR REPLACE VIEW {relation} AS\n{sql}"))
+        if not is_duckdb(conn):
+            conn.execute(sa.text(f"COMMENT ON SCHEMA mart IS 'junheng views {digest}'"))
+
+
+def _views_present(conn: Connection, relations: list[str]) -> bool:
+    have = {
+        f"{r.table_schema}.{r.table_name}"
+        for r in conn.execute(
+            sa.text(
+                "SELECT table_schema, table_name FROM information_schema.views WHERE table_schema IN ('core', 'mart')"
+            )
+        )
+    }
+    return set(relations) <= have
+
+
+def _views_digest(conn: Connection) -> str:
+    """The digest of the view definitions last created in this PostgreSQL warehouse ('' if none)."""
+    note = conn.execute(
+        sa.text("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'mart'")
+    ).scalar()
+    return str(note).removeprefix("junheng views ") if note else ""
 
 
 def _refuse_single_county_tables(conn: Connection) -> None:

@@ -14,16 +14,17 @@ from warehouse.engine import make_engine, query_frame
 PERIOD = "2026-10"
 
 
-def test_broken_county_does_not_stop_the_others(tmp_path: Path) -> None:
+def test_broken_county_does_not_stop_the_others(tmp_path: Path, warehouse_url: str) -> None:
+    """On DuckDB the counties run one after the other, on PostgreSQL side by side (three at once here)."""
     data = tmp_path / "data"
     write_county_inbox(data, REACHED, PERIOD, 6, 1.0, True)
     write_county_inbox(data, BEHIND, PERIOD, 6, 0.0, False)
     broken = data / "inbox" / ON_TRACK / PERIOD
     broken.mkdir(parents=True)
     (broken / "坏文件.xlsx").write_bytes(b"not a workbook")  # the only file: no valid return
-    url = f"duckdb:///{data / 'junheng.duckdb'}"
+    url = warehouse_url
 
-    result = city_monthly(plan="yuxi-2023", period=PERIOD, warehouse_url=url, data_dir=str(data))
+    result = city_monthly(plan="yuxi-2023", period=PERIOD, warehouse_url=url, data_dir=str(data), concurrency=3)
 
     assert list(result["failed"]) == ["华宁县"]
     assert sorted(result["ran"]) == sorted(["澄江市", "通海县"])
