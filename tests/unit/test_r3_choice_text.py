@@ -28,3 +28,15 @@ def test_reports_state_the_choice(choice: str, text: str) -> None:
     # The Excel 概要 and HTML 本报告口径 sections list describe_choices(choices).
     assert ("R3 艺术教师口径", text) in describe_choices(choices)
     assert ("R3 艺术教师口径", text) in describe_choices(settings.choices.model_dump())
+
+
+@pytest.mark.parametrize("private_in_cv", [True, False])
+def test_reports_state_the_private_school_choice_as_chosen(private_in_cv: bool) -> None:
+    """The reports get the sentences of choices_text: 民办学校计入差异系数 must not read as 不计入."""
+    settings = load_settings(choices=PolicyChoices(private_in_cv=private_in_cv))
+    lines = dict(describe_choices(choices_text(settings)))
+    expected = "民办学校计入差异系数" if private_in_cv else "民办学校不计入差异系数（仍按学校达标规则评价）"
+    assert lines["民办学校"] == expected
+    assert dict(describe_choices(settings.choices.model_dump()))["民办学校"] == (
+        "计入差异系数" if private_in_cv else "列出指标，但不计入差异系数"
+    )

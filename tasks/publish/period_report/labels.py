@@ -42,6 +42,15 @@ def limit_text(limit: float | None) -> str:
     return "" if limit is None else f"≤{limit:.2f}"
 
 
+def _flag_text(value: object, yes: str, no: str) -> str:
+    """A yes/no choice as its sentence; a choice that already is a sentence (summary.choices_text) as it is."""
+    word = as_text(value).lower()
+    if isinstance(value, bool) or word in ("true", "false", "1", "0", "是", "否", "yes", "no"):
+        flag = value if isinstance(value, bool) else word in ("true", "1", "是", "yes")
+        return yes if flag else no
+    return as_text(value)
+
+
 def describe_choices(choices: Mapping[str, object]) -> list[tuple[str, str]]:
     """The policy choices of this run as (label, Chinese explanation) lines."""
     out: list[tuple[str, str]] = []
@@ -74,15 +83,10 @@ def describe_choices(choices: Mapping[str, object]) -> list[tuple[str, str]]:
         out.append(("教学点最少学生数", as_text(n_min)))
     private = rest.pop("private_in_cv", None)
     if private is not None:
-        flag = private if isinstance(private, bool) else as_text(private).lower() in ("true", "1", "是", "yes")
-        out.append(("民办学校", "计入差异系数" if flag else "列出指标，但不计入差异系数"))
+        out.append(("民办学校", _flag_text(private, "计入差异系数", "列出指标，但不计入差异系数")))
     in_rule = rest.pop("private_in_school_rule", None)
-    if in_rule is not None:  # a flag, or already the sentence (tasks/publish/summary.choices_text)
-        word = as_text(in_rule).lower()
-        text = as_text(in_rule)
-        if isinstance(in_rule, bool) or word in ("true", "false", "1", "0", "是", "否", "yes", "no"):
-            flag = in_rule if isinstance(in_rule, bool) else word in ("true", "1", "是", "yes")
-            text = "公办和民办学校单元" if flag else "公办学校单元（民办学校单元也评价并列出，但不计入）"
+    if in_rule is not None:
+        text = _flag_text(in_rule, "公办和民办学校单元", "公办学校单元（民办学校单元也评价并列出，但不计入）")
         out.append(("学校达标规则的统计范围", text))
     r3 = rest.pop("r3_art_teachers", None)
     if r3 is not None:
