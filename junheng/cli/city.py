@@ -59,7 +59,11 @@ def cmd_city_run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             concurrency=args.concurrency,
         )
-        _print_summary(result)
+        if period == args.period:
+            _print_summary(result)
+        else:  # an earlier period of --from: one line
+            counts = "，".join(f"{k} {len(v)}" for k, v in result["status"].items())
+            print(f"已处理 {result['city']} {period}：{counts}" + ("；有县运行失败" if result["failed"] else ""))
         failed = failed or bool(result["failed"])
     return EXIT_COUNTY_FAILED if failed else EXIT_OK
 
