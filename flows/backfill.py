@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger
 from flows.monthly import monthly_returns
 from junheng.errors import ConfigError
 from junheng.settings import load_settings, previous_period
+from tasks.ingest.preflight import check_run_parameters
 from tasks.read.incremental import Reread
 
 
@@ -45,6 +46,8 @@ def rerun_returns(
         warehouse_url=warehouse_url, data_dir=Path(data_dir) if data_dir else None, county_code=county_code
     )
     first = period_from or previous_period()
+    for p in (first, period_to or first):
+        check_run_parameters(p, reread)  # "2026-010" or "٢٠٢٦-١٠" must not become a run
     logger = get_run_logger()
     outcome: dict[str, str] = {}
     for period in periods_between(first, period_to or first):

@@ -100,3 +100,11 @@ def test_the_flow_checks_its_own_parameters_and_the_period_folder(tmp_path: Path
             period=PERIOD, inbox=str(inbox), warehouse_url=warehouse_url, data_dir=str(tmp_path), out_dir=str(out)
         )
     assert not list((tmp_path / "archive").rglob("*.xlsx"))  # stopped before anything was received
+
+
+def test_backfill_checks_its_periods(tmp_path: Path) -> None:
+    from flows.backfill import rerun_returns
+
+    for bad in ({"period_from": "2026-010"}, {"period_from": "2026-09", "period_to": "2026-1٠"}):
+        with pytest.raises(ConfigError, match="报表期"):
+            rerun_returns(**bad, data_dir=str(tmp_path), warehouse_url=f"duckdb:///{tmp_path / 'w.duckdb'}")
