@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
 
 from junheng import spec
 from junheng.policy import INDICATOR_NAMES
 from tasks.publish.cells import as_text, num
 from tasks.publish.feedback.amounts import VALUE_UNITS, class_over, fmt, school_over, shortfall
+from tasks.publish.feedback.book import Book
 from tasks.publish.feedback.locate import Place, resource_place, students_place, target_sheet
 
 COLUMNS = ["sheet", "cell", "rule", "severity", "value", "message", "section", "listed"]
@@ -57,7 +57,7 @@ def _place_rows(
     return rows
 
 
-def _shortfall(wb: Workbook, f: Mapping[str, Any], ctx: SchoolContext) -> list[dict[str, Any]]:
+def _shortfall(wb: Book, f: Mapping[str, Any], ctx: SchoolContext) -> list[dict[str, Any]]:
     code, section = as_text(f["rule"]), as_text(f.get("section"))
     label = spec.SECTION_LABELS.get(section, "")
     rem = ctx.remediation.get((section, code))
@@ -71,7 +71,7 @@ def _shortfall(wb: Workbook, f: Mapping[str, Any], ctx: SchoolContext) -> list[d
     return _place_rows({**f, "value": value}, place, students, message, note)
 
 
-def _outlier_rows(wb: Workbook, ctx: SchoolContext, taken: set[tuple[str, str]]) -> list[dict[str, Any]]:
+def _outlier_rows(wb: Book, ctx: SchoolContext, taken: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """mart.outliers rows as 提醒 on the resource cells, unless a validation 提醒 already names the cell."""
     rows = []
     for o in ctx.outliers:
@@ -94,7 +94,7 @@ def _outlier_rows(wb: Workbook, ctx: SchoolContext, taken: set[tuple[str, str]])
     return rows
 
 
-def advise(wb: Workbook, findings: pd.DataFrame, ctx: SchoolContext | None = None) -> pd.DataFrame:
+def advise(wb: Book, findings: pd.DataFrame, ctx: SchoolContext | None = None) -> pd.DataFrame:
     """The findings to mark and list for one file, located on ``wb``'s own sheets."""
     ctx = ctx or SchoolContext()
     out: list[dict[str, Any]] = []
@@ -119,11 +119,11 @@ def advise(wb: Workbook, findings: pd.DataFrame, ctx: SchoolContext | None = Non
                 message += f"（学生数：{place.text}）"
             out += _place_rows(f, place, None, message, "")
             continue
-        ws = target_sheet(wb, as_text(f["sheet"])) if as_text(f["sheet"]) else None
-        if ws is None:
+        title = target_sheet(wb, as_text(f["sheet"])) if as_text(f["sheet"]) else None
+        if title is None:
             f = {**f, "sheet": "", "cell": ""}  # never name a sheet the school's workbook does not have
         elif severity == "warning":
-            warned.add((ws.title, as_text(f["cell"])))
+            warned.add((title, as_text(f["cell"])))
         out.append(_row(f))
     out += _outlier_rows(wb, ctx, warned)
     return pd.DataFrame(out, columns=COLUMNS)

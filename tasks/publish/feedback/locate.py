@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from junheng import spec
+from tasks.publish.feedback.book import Book
 from tasks.read.labels import index_for, match_sheet_name
 
 HEADER_SCAN_ROWS = 10
@@ -32,13 +31,10 @@ FACILITY_COLUMN_OF = {"R4": "teaching_aux_area_m2", "R5": "sports_ground_area_m2
 class Table:
     """A table sheet of the workbook: its tab, header row and the columns of the codes it has."""
 
-    ws: Worksheet
+    book: Book
+    title: str
     header_row: int  # 1-based
     columns: dict[str, int]  # code → 1-based column
-
-    @property
-    def title(self) -> str:
-        return self.ws.title
 
     def rows_of(self, section_label: str) -> list[int]:
         """Data rows whose 学段 is ``section_label`` (小学 / 初中 / 共用)."""
@@ -46,10 +42,7 @@ class Table:
         if col is None:
             return []
         out = []
-        for r, (v,) in enumerate(
-            self.ws.iter_rows(min_row=self.header_row + 1, min_col=col, max_col=col, values_only=True),
-            start=self.header_row + 1,
-        ):
+        for r, v in enumerate(self.book.column(self.title, col, self.header_row + 1), start=self.header_row + 1):
             if isinstance(v, str) and v.strip() == section_label:
                 out.append(r)
         return out
@@ -62,21 +55,14 @@ class Table:
         return self.cell(code, self.header_row)
 
 
-def table(wb: Workbook, sheet: spec.Sheet) -> Table | None:
+def table(wb: Book, sheet: spec.Sheet) -> Table | None:
     """The workbook's tab for a spec table sheet (by name or a known synonym) and its header."""
-    ws = next(
-        (
-            wb[n]
-            for n in wb.sheetnames
-            if (n == sheet.name or match_sheet_name(n) == sheet.name) and isinstance(wb[n], Worksheet)
-        ),
-        None,
-    )
-    if not isinstance(ws, Worksheet):
+    title = next((n for n in wb.sheetnames if n == sheet.name or match_sheet_name(n) == sheet.name), None)
+    if title is None:
         return None
     idx = index_for(sheet.name)
     best: tuple[int, int, dict[str, int]] = (0, 0, {})
-    for r, row in enumerate(ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True), start=1):
+    for r, row in enumerate(wb.head(title, HEADER_SCAN_ROWS), start=1):
         cols: dict[str, int] = {}
         for c, v in enumerate(row, start=1):
             m = idx.match(v)
@@ -86,7 +72,7 @@ def table(wb: Workbook, sheet: spec.Sheet) -> Table | None:
             best = (len(cols), r, cols)
     if best[0] < 2:
         return None
-    return Table(ws, best[1], best[2])
+    return Table(wb, title, best[1], best[2])
 
 
 @dataclass(frozen=True)
@@ -97,7 +83,7 @@ class Place:
     text: str
 
 
-def resource_place(wb: Workbook, indicator: str, section_label: str) -> Place | None:
+def resource_place(wb: Book, indicator: str, section_label: str) -> Place | None:
     """The cells of a unit's resource: its own 学段 row, plus the 共用 row for facilities (apportioned)."""
     if indicator not in RESOURCE_COLUMNS:
         return None
@@ -115,7 +101,7 @@ def resource_place(wb: Workbook, indicator: str, section_label: str) -> Place | 
     return Place(cells, f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}")
 
 
-def students_place(wb: Workbook, section_label: str) -> Place | None:
+def students_place(wb: Book, section_label: str) -> Place | None:
     """The 学生数 cells of a section's class rows; the header cell carries the comment."""
     t = table(wb, spec.CLASSES)
     if t is None:
@@ -130,7 +116,7 @@ def students_place(wb: Workbook, section_label: str) -> Place | None:
     return Place(((t.title, head),), f"「{t.title}」表{span}{what}「学生数」之和")
 
 
-def facility_cell(wb: Workbook, code: str, section_label: str) -> tuple[str, str] | None:
+def facility_cell(wb: Book, code: str, section_label: str) -> tuple[str, str] | None:
     """The cell of one 办学条件 value on a section's row."""
     t = table(wb, spec.FACILITIES)
     if t is None:
@@ -140,12 +126,8 @@ def facility_cell(wb: Workbook, code: str, section_label: str) -> tuple[str, str
     return (t.title, ref) if ref else None
 
 
-def target_sheet(wb: Workbook, sheet: str) -> Worksheet | None:
+def target_sheet(wb: Book, sheet: str) -> str | None:
     """The workbook's tab for a sheet named by a finding (the school may have renamed 教师 to 教师情况)."""
     if sheet in wb.sheetnames:
-        ws = wb[sheet]
-        return ws if isinstance(ws, Worksheet) else None
-    for name in wb.sheetnames:
-        if match_sheet_name(name) == sheet and isinstance(wb[name], Worksheet):
-            return wb[name]
-    return None
+        return sheet
+    return next((name for name in wb.sheetnames if match_sheet_name(name) == sheet), None)

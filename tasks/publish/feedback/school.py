@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from junheng import spec
 from tasks.publish.cells import as_text, safe_text
 from tasks.publish.feedback.advice import SchoolContext, advise
+from tasks.publish.feedback.book import from_workbook
 from tasks.publish.feedback.issues import SEVERITY_ZH, add_issues_sheet
 from tasks.publish.feedback.locate import target_sheet
 from tasks.publish.feedback.names import rule_name
@@ -98,28 +99,40 @@ def comment_text(rows: list[dict[str, Any]]) -> str:
     return safe_text("\n\n".join(parts)[:30000])
 
 
-def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
-    """Fill and comment every located cell (worst severity's colour); returns how many were marked."""
-    by_cell: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+def by_cell(findings: pd.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """The findings of each (sheet, A1 cell) they name; findings naming no single cell are left out."""
+    out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for f in findings.to_dict("records"):
         cell = as_text(f["cell"])
         if _A1_RE.match(cell) and as_text(f["sheet"]):
-            by_cell[(as_text(f["sheet"]), cell)].append(f)
+            out[(as_text(f["sheet"]), cell)].append(f)
+    return out
+
+
+def worst(rows: list[dict[str, Any]]) -> str | None:
+    """The severity whose colour a cell takes: the worst of its findings (None: no colour)."""
+    severities = [as_text(f["severity"]) for f in rows]
+    return next((s for s in ("error", "violation", "warning") if s in severities), None)
+
+
+def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
+    """Fill and comment every located cell (worst severity's colour); returns how many were marked."""
+    book = from_workbook(wb)
     marked = 0
-    for (sheet, ref), rows in by_cell.items():
-        ws = target_sheet(wb, sheet)
-        if ws is None:
+    for (sheet, ref), rows in by_cell(findings).items():
+        title = target_sheet(book, sheet)
+        if title is None:
             continue
+        ws = wb[title]
         c = ws[ref]
         if isinstance(c, MergedCell):  # a comment belongs to the merged area's first cell
             for rng in ws.merged_cells.ranges:
                 if ref in rng:
                     c = ws.cell(rng.min_row, rng.min_col)
                     break
-        severities = [as_text(f["severity"]) for f in rows]
-        worst = next((s for s in ("error", "violation", "warning") if s in severities), None)
-        if worst is not None:
-            c.fill = FILLS[worst]
+        colour = worst(rows)
+        if colour is not None:
+            c.fill = FILLS[colour]
         comment = Comment(comment_text(rows), AUTHOR)
         comment.width, comment.height = 380, 180
         c.comment = comment
@@ -186,7 +199,7 @@ def write_school_feedback(
         return cannot_open(out, file_name, findings), None
     header = header or file_name
     try:
-        rows = advise(wb, findings, context)
+        rows = advise(from_workbook(wb), findings, context)
         listed = rows[rows["listed"].astype(bool)]
         mark_cells(wb, rows)
         add_issues_sheet(wb, file_name, status, listed, header)
