@@ -17,9 +17,12 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-# Per worker: address space (MB; a return's parse needs a few hundred) and CPU seconds per file.
+# Per worker: address space (MB; a return's parse needs a few hundred), and CPU time: a base for the
+# worker's start plus a budget per file of its chunk (a return parses in well under a second, the
+# largest sheet the extent check lets through in a few), so a spinning file is stopped within minutes.
 MEMORY_MB = int(os.environ.get("JUNHENG_READ_MEMORY_MB", "4096"))
-CPU_SECONDS_PER_FILE = int(os.environ.get("JUNHENG_READ_CPU_SECONDS", "120"))
+CPU_BASE_SECONDS = 30
+CPU_SECONDS_PER_FILE = int(os.environ.get("JUNHENG_READ_CPU_SECONDS", "2"))
 
 F = TypeVar("F")  # a file to parse
 R = TypeVar("R")  # what parsing a chunk of files gives
@@ -59,7 +62,8 @@ def _round(
         max_tasks_per_child=1,
     ) as pool:
         futures: dict[int, Future[R]] = {
-            i: pool.submit(_capped, work, part, CPU_SECONDS_PER_FILE * max(1, len(part))) for i, part in chunks.items()
+            i: pool.submit(_capped, work, part, CPU_BASE_SECONDS + CPU_SECONDS_PER_FILE * len(part))
+            for i, part in chunks.items()
         }
         for i, fut in futures.items():
             try:

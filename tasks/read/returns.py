@@ -23,7 +23,13 @@ from junheng import spec
 from junheng.contract import Finding, ReceivedFile, ReturnBatch, Severity
 from junheng.errors import FileRejected
 from tasks.read.extent import check_extents
-from tasks.read.isolation import CPU_SECONDS_PER_FILE, MEMORY_MB, PoolUnavailable, run_in_workers
+from tasks.read.isolation import (
+    CPU_BASE_SECONDS,
+    CPU_SECONDS_PER_FILE,
+    MEMORY_MB,
+    PoolUnavailable,
+    run_in_workers,
+)
 from tasks.read.labels import LabelMatch, index_for, match_sheet_name, normalise_label, unit_of
 from tasks.read.numbers import (
     NumberError,
@@ -148,8 +154,8 @@ def crashed_file(rf: ReceivedFile) -> ReturnBatch:
         "file.reader_crashed",
         "error",
         "",
-        f"读取这个文件时读取进程异常中止（超出 {MEMORY_MB:,} MB 内存或 {CPU_SECONDS_PER_FILE} 秒计算时间的限制，"
-        "或文件内部结构异常），文件没有读取",
+        f"读取这个文件时读取进程异常中止（超出 {MEMORY_MB:,} MB 内存或 {CPU_BASE_SECONDS + CPU_SECONDS_PER_FILE} 秒"
+        "计算时间的限制，或文件内部结构异常），文件没有读取",
         "请在 Excel 或 WPS 中打开文件，删除模板表格以外的内容，另存为 .xlsx 后重新发送",
     )
     return _assemble([res])

@@ -56,7 +56,8 @@ def test_a_file_past_the_memory_cap_is_rejected(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_file_past_the_cpu_cap_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(iso, "CPU_SECONDS_PER_FILE", 2)
+    monkeypatch.setattr(iso, "CPU_BASE_SECONDS", 1)
+    monkeypatch.setattr(iso, "CPU_SECONDS_PER_FILE", 1)
     started = time.monotonic()
     assert run([["spin"], ["a"]]) == ["crashed:spin", "ok:a"]
     assert time.monotonic() - started < 45  # stopped by the cap, not by the 60 s loop ending
