@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from junheng.errors import ConfigError
 from warehouse.models import model, names, view_order
+from warehouse.pglock import (
+    INIT_LOCK_KEY,
+    acquire,
+    holders,
+    is_lock_timeout,
+    lock_wait_seconds,
+    set_lock_timeout,
+    timeout_error,
+)
 from warehouse.schema import SCHEMAS, metadata
+from warehouse.version import describe, head_revision, refuse_unusable, schema_state, stamp_head, upgrade_schema
+
+T = TypeVar("T")
 
 # The views of the analyst contract, in manifest order (sql/models.yml declares them).
 STAGING_VIEWS = names("staging", "view")
 MART_VIEWS = names("marts", "view")
 
 
-INIT_LOCK_KEY = 0x4A48_494E_4954  # "JHINIT": PostgreSQL advisory lock taken while the schema is set up
+# Every view is replaced when its SQL changed; one waiting for a reader's lock gives up after this
+# long and the set-up is tried again (until JUNHENG_LOCK_WAIT_SECONDS have passed).
+DDL_LOCK_TIMEOUT_SECONDS = 5.0
 
 
 def make_engine(url: str) -> Engine:
@@ -36,33 +51,118 @@ def is_duckdb(conn: Connection | Engine) -> bool:
 
 
 def init_warehouse(engine: Engine) -> None:
-    """Create schemas, tables and views (idempotent)."""
-    with engine.begin() as conn:
-        if not is_duckdb(conn):
-            # Two first runs at once (two counties, two workers) would race on CREATE … IF NOT EXISTS.
-            got = conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": INIT_LOCK_KEY}).scalar_one()
-            if not got:
-                # Held: by a set-up now running (wait for it) or, shared, by loads running now — which
-                # set the schema up before they started. Waiting for the exclusive lock would make this
-                # run wait for another county's whole load; the shared lock waits only for a set-up.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INIT_LOCK_KEY})
-                _refuse_single_county_tables(conn)
-                metadata.create_all(conn, checkfirst=True)
-                return
+    """Set up a new warehouse (schemas, tables, views, its schema version); leave one that is set up alone.
+
+    Every run calls this. On a warehouse at this release's schema version whose views are this
+    release's, it only reads the catalog: no DDL, no lock, so an analyst's open read transaction on a
+    mart never makes a run wait. A warehouse of an earlier release is refused with the upgrade command.
+    """
+    url = engine.url.render_as_string(hide_password=True)
+    with engine.connect() as conn:
+        state = schema_state(conn)
+        refuse_unusable(state, url)
+        if state.kind == "current" and state.versioned and _views_ready(conn):
+            # Tables added to the metadata since the last revision (none in a release): created if missing.
+            metadata.create_all(conn, checkfirst=True)
+            conn.commit()
+            return
+    _ddl_transaction(engine, "建立数据仓库的表和视图", lambda conn: _set_up(conn, url))
+
+
+def upgrade_warehouse(engine: Engine) -> tuple[str, str]:
+    """Move a warehouse of any earlier release (from the first with county_code on) to this release's
+    schema, keeping every row; views rebuilt. Returns the versions before and after, described."""
+    url = engine.url.render_as_string(hide_password=True)
+    return _ddl_transaction(engine, "升级数据仓库结构", lambda conn: _upgrade(conn, url))
+
+
+def _set_up(conn: Connection, url: str) -> None:
+    state = schema_state(conn)  # again, under the set-up lock
+    refuse_unusable(state, url)
+    if state.kind == "empty":
         for schema in SCHEMAS:
             conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-        _refuse_single_county_tables(conn)
         metadata.create_all(conn, checkfirst=True)
-        views = [(model(name).relation, model(name).sql()) for name in view_order()]
-        digest = hashlib.sha256("\n".join(f"{r}\n{q}" for r, q in views).encode("utf-8")).hexdigest()
-        # Replacing a view takes an exclusive lock on it: with counties running side by side (junheng city
-        # run), a run reading the marts and another replacing them would deadlock. Unchanged views stay.
-        if not is_duckdb(conn) and _views_digest(conn) == digest and _views_present(conn, [r for r, _ in views]):
-            return
-        for relation, sql in views:
-            conn.execute(sa.text(f"CREATE OR REPLACE VIEW {relation} AS\n{sql}"))
-        if not is_duckdb(conn):
-            conn.execute(sa.text(f"COMMENT ON SCHEMA mart IS 'junheng views {digest}'"))
+        stamp_head(conn)
+    else:
+        metadata.create_all(conn, checkfirst=True)
+        if not state.versioned:  # at today's schema, from before the version was recorded
+            stamp_head(conn)
+    _replace_views(conn, force=False)
+
+
+def _upgrade(conn: Connection, url: str) -> tuple[str, str]:
+    state = schema_state(conn)
+    if state.kind in ("pre_county", "ahead"):
+        refuse_unusable(state, url)
+    if state.kind == "empty":
+        _set_up(conn, url)
+        return "（新仓库）", describe(head_revision())
+    upgrade_schema(conn, state)
+    _replace_views(conn, force=True)
+    return describe(state.revision), describe(head_revision())
+
+
+def _ddl_transaction(engine: Engine, what: str, body: Callable[[Connection], T]) -> T:
+    """Run ``body`` in one transaction holding the set-up lock; on PostgreSQL every lock it waits for
+    is bounded (the advisory lock polled, DDL under lock_timeout) and retried until the run's wait
+    limit, then it stops with who holds the lock."""
+    if is_duckdb(engine):
+        with engine.begin() as conn:
+            return body(conn)
+    limit = lock_wait_seconds()
+    start = time.monotonic()
+    while True:
+        remaining = max(limit - (time.monotonic() - start), 0.0)
+        try:
+            with engine.begin() as conn:
+                acquire(conn, INIT_LOCK_KEY, what, wait=remaining)
+                set_lock_timeout(conn, min(DDL_LOCK_TIMEOUT_SECONDS, max(remaining, 0.001)))
+                return body(conn)
+        except sa.exc.OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            waited = time.monotonic() - start
+            if waited >= limit:
+                with engine.connect() as conn:
+                    who = holders(conn, relations=_view_relations())
+                raise timeout_error(what, waited, who) from exc
+            time.sleep(min(1.0, limit - waited))
+
+
+def _view_relations() -> list[str]:
+    return [model(name).relation for name in view_order()]
+
+
+def views_digest() -> str:
+    """The digest of this release's view definitions (kept with the warehouse's views)."""
+    text = "\n".join(f"{model(n).relation}\n{model(n).sql()}" for n in view_order())
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _views_ready(conn: Connection) -> bool:
+    return _views_digest(conn) == views_digest() and _views_present(conn, _view_relations())
+
+
+def _replace_views(conn: Connection, *, force: bool) -> None:
+    """Drop every view of core and mart and create this release's (a changed view may have other
+    columns, which CREATE OR REPLACE refuses on PostgreSQL); skipped when they are already this release's."""
+    if not force and _views_ready(conn):
+        return
+    existing = query_frame(
+        conn, "SELECT table_schema, table_name FROM information_schema.views WHERE table_schema IN ('core', 'mart')"
+    )
+    cascade = "" if is_duckdb(conn) else " CASCADE"
+    for r in existing.itertuples(index=False):
+        conn.execute(sa.text(f'DROP VIEW IF EXISTS {r.table_schema}."{r.table_name}"{cascade}'))
+    for name in view_order():
+        m = model(name)
+        conn.execute(sa.text(f"CREATE VIEW {m.relation} AS\n{m.sql()}"))
+    digest = views_digest()
+    if is_duckdb(conn):  # DuckDB has no comments on schemas: the first mart view carries it
+        conn.execute(sa.text(f"COMMENT ON VIEW mart.{MART_VIEWS[0]} IS 'junheng views {digest}'"))
+    else:
+        conn.execute(sa.text(f"COMMENT ON SCHEMA mart IS 'junheng views {digest}'"))
 
 
 def _views_present(conn: Connection, relations: list[str]) -> bool:
@@ -78,39 +178,17 @@ def _views_present(conn: Connection, relations: list[str]) -> bool:
 
 
 def _views_digest(conn: Connection) -> str:
-    """The digest of the view definitions last created in this PostgreSQL warehouse ('' if none)."""
-    note = conn.execute(
-        sa.text("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'mart'")
-    ).scalar()
+    """The digest of the view definitions last created in this warehouse ('' if none)."""
+    if is_duckdb(conn):
+        note = conn.execute(
+            sa.text("SELECT comment FROM duckdb_views() WHERE schema_name = 'mart' AND view_name = :v"),
+            {"v": MART_VIEWS[0]},
+        ).scalar()
+    else:
+        note = conn.execute(
+            sa.text("SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = 'mart'")
+        ).scalar()
     return str(note).removeprefix("junheng views ") if note else ""
-
-
-def _refuse_single_county_tables(conn: Connection) -> None:
-    """A warehouse created before county_code existed would mix counties (or fail on the NOT NULL
-    column): refuse it with the way out, rather than run on it. No migration framework on purpose."""
-    # information_schema, not sa.inspect: duckdb_engine's inspector trips on pg_catalog.pg_collation.
-    present = query_frame(
-        conn,
-        "SELECT table_schema, table_name, MAX(CASE WHEN column_name = 'county_code' THEN 1 ELSE 0 END) AS has_code "
-        "FROM information_schema.columns WHERE table_schema IN ('raw', 'core', 'audit') "
-        "GROUP BY table_schema, table_name",
-    )
-    has_code = {(str(r.table_schema), str(r.table_name)): bool(r.has_code) for r in present.itertuples(index=False)}
-    lacking = [
-        f"{t.schema}.{t.name}"
-        for t in metadata.sorted_tables
-        if "county_code" in t.c and has_code.get((str(t.schema), t.name)) is False
-    ]
-    if lacking:
-        url = conn.engine.url.render_as_string(hide_password=True)
-        raise ConfigError(
-            f"数据仓库 {url} 建于支持多县之前，{len(lacking)} 张表缺少 county_code 列（{'、'.join(lacking[:5])}"
-            f"{' 等' if len(lacking) > 5 else ''}），不能继续使用",
-            "用 `junheng warehouse init --warehouse <新仓库>` 在新的数据库文件（或新的 PostgreSQL 库）上重建，"
-            "再重新运行各报表期；或手工为每张表加列，例如 "
-            "ALTER TABLE core.fct_class ADD COLUMN county_code VARCHAR(6) DEFAULT '000000'，"
-            "并把 county_code 加进 audit.ingest_file、audit.missing_return 和 core.roster 的主键",
-        )
 
 
 def _clean_value(v: object) -> object:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warehouse.engine import INIT_LOCK_KEY, is_duckdb
+from warehouse.engine import is_duckdb
+from warehouse.pglock import INIT_LOCK_KEY, acquire, lock_wait_seconds, set_lock_timeout
 
 
 def period_lock_key(county_code: str, period: str) -> int:
@@ -21,12 +21,16 @@ def lock_period(conn: Connection, county_code: str, period: str) -> None:
 
     Keyed by the 行政区划代码, not the display name: two counties never wait for each other.
 
-    PostgreSQL: pg_advisory_xact_lock, released by the transaction's end (also when the process
-    dies). DuckDB needs nothing: only one process can open the warehouse file for writing at all.
+    PostgreSQL: transaction-level advisory locks, released by the transaction's end (also when the
+    process dies), polled until JUNHENG_LOCK_WAIT_SECONDS have passed: any session can take an advisory
+    lock (an analyst's pg_advisory_lock too), so a run never waits for one without a limit. The rest of
+    the transaction waits for row and table locks under the same limit (lock_timeout).
+    DuckDB needs nothing: only one process can open the warehouse file for writing at all.
     """
     if is_duckdb(conn):
         return
-    # Shared on the schema set-up lock first: init_warehouse replaces views (an exclusive lock on
-    # each) and must not interleave with a load that reads them, or the two could deadlock.
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": INIT_LOCK_KEY})
-    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": period_lock_key(county_code, period)})
+    # Shared on the schema set-up lock first: a set-up or upgrade replacing views (an exclusive lock on
+    # each) must not interleave with a load that reads them, or the two could deadlock.
+    acquire(conn, INIT_LOCK_KEY, "数据仓库结构的共享锁", shared=True)
+    acquire(conn, period_lock_key(county_code, period), f"写入 {county_code} 县 {period} 期的锁")
+    set_lock_timeout(conn, lock_wait_seconds())

@@ -183,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--analyst-role", metavar="角色名", default=None, help="只读角色名（PostgreSQL），可读 mart 视图、不能写入"
     )
     wi.set_defaults(func=c.cmd_warehouse_init)
+    wu = _sub(
+        wh_sub,
+        "upgrade",
+        "把早先版本建立的仓库升级到本版本的结构，保留全部数据（DuckDB 与 PostgreSQL）",
+        "junheng warehouse upgrade --warehouse duckdb:///data/junheng.duckdb",
+    )
+    _warehouse_options(wu)
+    wu.set_defaults(func=c.cmd_warehouse_upgrade)
 
     add_city_parser(sub, _sub, _period_option)
     return p

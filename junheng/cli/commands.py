@@ -249,3 +249,17 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     if args.analyst_role:
         print(f"只读分析员角色「{args.analyst_role}」：可读 mart 下全部视图（含以后新建的），不能写入任何表")
     return EXIT_OK
+
+
+def cmd_warehouse_upgrade(args: argparse.Namespace) -> int:
+    from warehouse.engine import connected, upgrade_warehouse
+
+    url = settings_of(args).resolved_warehouse_url()
+    with connected(url) as engine:
+        before, after = upgrade_warehouse(engine)
+    shown = engine.url.render_as_string(hide_password=True)
+    if before == after:
+        print(f"数据仓库已是最新结构（版本 {after}），视图已重建：{shown}")
+    else:
+        print(f"数据仓库已升级：版本 {before} → {after}，原有数据全部保留：{shown}")
+    return EXIT_OK

@@ -16,7 +16,7 @@ from junheng.cli.zh_argparse import translate
 ALLOWED = re.compile(
     r"expectations/plans/\S*|--?[a-z][a-z-]*|junheng|JUNHENG_[A-Z_]+|SQLAlchemy|PostgreSQL|DuckDB|postgresql\+psycopg://\S+|"
     r"JH-2026\.1|\.?xlsx|URL|YYYY-MM|inbox|reports|duckdb|mart|analyst|template|policy|show|recompute|"
-    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|data|bogus|Excel|WPS|city|rollup|yuxi"
+    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|upgrade|data|bogus|Excel|WPS|city|rollup|yuxi"
 )
 
 
@@ -38,6 +38,7 @@ COMMANDS = [
     ["roster", "import"],
     ["warehouse"],
     ["warehouse", "init"],
+    ["warehouse", "upgrade"],
     ["city"],
     ["city", "run"],
     ["city", "rollup"],
