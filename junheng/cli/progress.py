@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from junheng.retry import is_io_error
+
 STAGES = {
     "check-output": "检查输出目录",
     "archive-inbox": "归档收件",
@@ -21,7 +23,14 @@ STAGES = {
     "school-feedback": "学校反馈与报送情况",
 }
 
-_STATES = {"Failed": "失败", "Crashed": "崩溃", "Cancelled": "已取消", "Completed": "完成", "Cached": "完成"}
+_STATES = {
+    "Failed": "失败",
+    "Crashed": "异常中止",
+    "Cancelled": "已取消",
+    "Completed": "完成",
+    "Cached": "完成",
+    "TimedOut": "超时",
+}
 
 
 class Progress(logging.Handler):
@@ -37,7 +46,8 @@ class Progress(logging.Handler):
         label = STAGES.get(name, name)
         if " - Retry " in msg and isinstance(record.args, tuple) and len(record.args) >= 4:
             _, exc, attempt, total = record.args[:4]
-            print(f"  {label}失败（{type(exc).__name__}），第 {attempt}/{total} 次重试", flush=True)
+            why = "数据仓库或文件暂时无法访问" if isinstance(exc, BaseException) and is_io_error(exc) else "出错"
+            print(f"  {label}{why}，第 {attempt}/{total} 次重试", flush=True)
             return
         if not msg.startswith("Finished in state"):
             return

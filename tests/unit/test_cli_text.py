@@ -143,3 +143,26 @@ def test_template_never_overwrites_without_force(tmp_path: Path, capsys: pytest.
     assert filled.read_bytes() == b"a school's filled-in return"
     assert main(["template", "--force", str(filled)]) == 0
     assert filled.read_bytes()[:2] == b"PK"
+
+
+def test_progress_lines_are_chinese(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from junheng.cli.progress import Progress
+
+    p = Progress()
+
+    def emit(msg: str, *args: object) -> None:
+        rec = logging.LogRecord("prefect.task_runs", logging.INFO, "", 0, msg, args, None)
+        rec.task_name = "load-and-compute"
+        p.emit(rec)
+
+    emit("Task run failed with %s: %r - Retry %s/%s will start %s", "exception", ConnectionError("x"), 2, 5, "now")
+    emit("Finished in state Failed('Task run encountered an exception OperationalError')")
+    emit("Finished in state Completed()")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "  入库并计算指标数据仓库或文件暂时无法访问，第 2/5 次重试",
+        "  [1] 入库并计算指标：失败",
+        "  [2] 入库并计算指标：完成",
+    ]
