@@ -7,9 +7,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+import tasks.publish.county_report.html_parts as parts
+import tasks.publish.county_report.html_plan as html_plan
 from tasks.publish.cells import num
-from tasks.publish.county_report import html_parts as parts
-from tasks.publish.county_report import html_plan
 from tasks.publish.county_report.advice import actions
 from tasks.publish.county_report.data import CountyData
 from tasks.publish.county_report.failures import failures, verdict
