@@ -23,12 +23,14 @@ HEADER_ROW = 4  # title, hint, blank line, then the table
 # One page holds this many findings when the list is printed (fit to one page up to here).
 ONE_PAGE_ROWS = 20
 
-_WIDTHS = (5, 10, 11, 12, 18, 13, 72)
+WIDTHS = (5, 10, 11, 12, 18, 13, 72)
+MARGINS = {"left": 0.4, "right": 0.4, "top": 0.8, "bottom": 0.8, "header": 0.3, "footer": 0.3}
+FOOTER = "第 &P 页，共 &N 页"
 _THIN = Side(style="thin", color="FF999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _HEAD_FILL = PatternFill("solid", fgColor="FFDDEBF7")
-_SEVERITY_FILL = {
+SEVERITY_FILL = {
     "error": PatternFill("solid", fgColor="FFFFC7CE"),
     "violation": PatternFill("solid", fgColor="FFFFEB9C"),
     "warning": PatternFill("solid", fgColor="FFFFF2CC"),
@@ -69,12 +71,16 @@ def _width(text: str) -> float:
     return sum(1.5 if ord(ch) > 0x2E80 else 1.0 for ch in text)
 
 
-def _lines(row: list[Any]) -> int:
+def row_lines(row: list[Any]) -> int:
     """Printed lines of a wrapped row: the tallest cell at the column widths above."""
     n = 1
-    for v, w in zip(row, _WIDTHS, strict=False):
+    for v, w in zip(row, WIDTHS, strict=False):
         n = max(n, sum(max(1, math.ceil(_width(p) / max(1, w - 1))) for p in str(v).split("\n")))
     return n
+
+
+def row_height(row: list[Any]) -> int:
+    return 15 * row_lines(row) + 4
 
 
 def add_issues_sheet(wb: Workbook, file_name: str, status: str, findings: pd.DataFrame, header: str) -> Worksheet:
@@ -98,11 +104,11 @@ def add_issues_sheet(wb: Workbook, file_name: str, status: str, findings: pd.Dat
                 cell.alignment, cell.border = _WRAP, _BORDER
                 if c == 4 and row[3]:
                     sev = next((k for k, v in SEVERITY_ZH.items() if v == row[3]), "")
-                    if sev in _SEVERITY_FILL:
-                        cell.fill = _SEVERITY_FILL[sev]
+                    if sev in SEVERITY_FILL:
+                        cell.fill = SEVERITY_FILL[sev]
         if r > HEADER_ROW:
-            ws.row_dimensions[r].height = 15 * _lines(row) + 4
-    for c, width in enumerate(_WIDTHS, start=1):
+            ws.row_dimensions[r].height = row_height(row)
+    for c, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     last = max(HEADER_ROW, len(rows))
     ws.freeze_panes = f"A{HEADER_ROW + 1}"
@@ -132,9 +138,9 @@ def _print_setup(ws: Worksheet, n_findings: int, header: str) -> None:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1 if n_findings <= ONE_PAGE_ROWS else 0
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.8
-    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.page_margins.left = ws.page_margins.right = MARGINS["left"]
+    ws.page_margins.top = ws.page_margins.bottom = MARGINS["top"]
+    ws.page_margins.header = ws.page_margins.footer = MARGINS["header"]
     ws.oddHeader.center.text = header.replace("&", "&&")
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    ws.oddFooter.center.text = FOOTER
     ws.print_options.horizontalCentered = True

@@ -1,15 +1,15 @@
 """One school's feedback: its own workbook with every problem cell marked and commented, 问题清单 first.
 
-The feedback is an edit of the file the school sent (openpyxl load + save), so the school corrects the
-very workbook it filled in. A legacy .xls or an HTML table is rebuilt from its cells first; a file that
-cannot be opened at all gets a short sheet saying why and what to send instead.
+The feedback is an edit of the file the school sent, so the school corrects the very workbook it filled
+in: at the zip level when the file is a plain .xlsx (tasks.publish.feedback.fast), else openpyxl load +
+save. A legacy .xls or an HTML table is rebuilt from its cells first; a file that cannot be opened at all
+gets a short sheet saying why and what to send instead.
 """
 
 from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +23,14 @@ from junheng import spec
 from tasks.publish.cells import as_text, safe_text
 from tasks.publish.feedback.advice import SchoolContext, advise
 from tasks.publish.feedback.book import from_workbook
-from tasks.publish.feedback.issues import SEVERITY_ZH, add_issues_sheet
+from tasks.publish.feedback.fast import fast_feedback
+from tasks.publish.feedback.issues import add_issues_sheet
 from tasks.publish.feedback.locate import target_sheet
-from tasks.publish.feedback.names import rule_name
+from tasks.publish.feedback.marks import AUTHOR, COMMENT_SIZE, MARK_COLOURS, by_cell, comment_text, worst
 from tasks.publish.files import write_atomic
 from tasks.read.returns import load_sheets
 
-AUTHOR = "县教育局"
-FILLS = {
-    "error": PatternFill("solid", fgColor="FFFFC7CE"),
-    "violation": PatternFill("solid", fgColor="FFFFEB9C"),
-    "warning": PatternFill("solid", fgColor="FFFFEB9C"),
-}
-_A1_RE = re.compile(r"^([A-Z]{1,3})([1-9]\d{0,6})$")
+FILLS = {k: PatternFill("solid", fgColor=v) for k, v in MARK_COLOURS.items()}
 _BOLD = Font(bold=True)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 SEND_INSTEAD = (
@@ -87,34 +82,6 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def comment_text(rows: list[dict[str, Any]]) -> str:
-    parts = []
-    for f in rows:
-        found = as_text(f["value"])
-        parts.append(
-            f"【{SEVERITY_ZH.get(as_text(f['severity']), '')}】{rule_name(as_text(f['rule']))}\n"
-            + (f"发现：{found}\n" if found else "")
-            + f"问题及修改：{as_text(f['message'])}"
-        )
-    return safe_text("\n\n".join(parts)[:30000])
-
-
-def by_cell(findings: pd.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """The findings of each (sheet, A1 cell) they name; findings naming no single cell are left out."""
-    out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for f in findings.to_dict("records"):
-        cell = as_text(f["cell"])
-        if _A1_RE.match(cell) and as_text(f["sheet"]):
-            out[(as_text(f["sheet"]), cell)].append(f)
-    return out
-
-
-def worst(rows: list[dict[str, Any]]) -> str | None:
-    """The severity whose colour a cell takes: the worst of its findings (None: no colour)."""
-    severities = [as_text(f["severity"]) for f in rows]
-    return next((s for s in ("error", "violation", "warning") if s in severities), None)
-
-
 def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
     """Fill and comment every located cell (worst severity's colour); returns how many were marked."""
     book = from_workbook(wb)
@@ -134,7 +101,7 @@ def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
         if colour is not None:
             c.fill = FILLS[colour]
         comment = Comment(comment_text(rows), AUTHOR)
-        comment.width, comment.height = 380, 180
+        comment.width, comment.height = COMMENT_SIZE
         c.comment = comment
         marked += 1
     return marked
@@ -194,10 +161,13 @@ def write_school_feedback(
     """school_feedback, and how many 提醒 its 问题清单 lists (None when the file could not be opened)."""
     if any(as_text(r).startswith("file.") for r in findings["rule"].tolist()) or not archive_path.is_file():
         return cannot_open(out, file_name, findings), None
+    header = header or file_name
+    fast = fast_feedback(archive_path, file_name, status, findings, header, context)
+    if fast is not None:
+        return write_atomic(out, fast[0]), fast[1]
     wb = open_copy(archive_path)
     if wb is None:
         return cannot_open(out, file_name, findings), None
-    header = header or file_name
     try:
         rows = advise(from_workbook(wb), findings, context)
         listed = rows[rows["listed"].astype(bool)]
