@@ -27,7 +27,10 @@ def check_run_parameters(period: str, reread: str) -> None:
         )
 
 
-def _probe(folder: Path) -> None:
+def _probe(folder: Path, what: str, keep: bool = False) -> None:
+    """Write and delete a probe file in ``folder``; unless ``keep``, the folders created for it are
+    removed again, so a run that stops later leaves no empty period folder behind."""
+    missing = [] if keep else [p for p in (folder, *folder.parents) if not p.exists()]
     probe = folder / f".junheng-write-test-{uuid.uuid4().hex}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -37,18 +40,24 @@ def _probe(folder: Path) -> None:
             os.fsync(fh.fileno())
     except OSError as exc:
         raise ConfigError(
-            f"目录 {folder} 无法写入（{exc.strerror or type(exc).__name__}），本次运行没有改动数据仓库",
+            f"{what} {folder} 无法写入（{exc.strerror or type(exc).__name__}），本次运行没有改动数据仓库",
             "检查该目录的写权限和磁盘剩余空间，或用 --out / --data-dir 指定其他目录后重新运行",
         ) from exc
     finally:
         with contextlib.suppress(OSError):
             probe.unlink(missing_ok=True)
+        for p in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                p.rmdir()
 
 
 def check_output_writable(out_dir: Path, period: str | None = None, also: tuple[Path, ...] = ()) -> Path:
     """Write (then delete) a probe file in the output folder, in the period's folder below it (where
     the reports go) and in every folder of ``also`` (the period's quarantine); a clear error if any
     of them cannot be written. Returns ``out_dir``."""
-    for folder in (out_dir, *((out_dir / period,) if period else ()), *also):
-        _probe(folder)
+    _probe(out_dir, "报告输出目录", keep=True)
+    if period:
+        _probe(out_dir / period, "本期报告目录")
+    for folder in also:
+        _probe(folder, "目录")
     return out_dir

@@ -89,6 +89,9 @@ def test_the_period_folder_is_checked_before_the_run(tmp_path: Path) -> None:
     out.mkdir()
     (out / "2026-10").write_text("not a folder", encoding="utf-8")
     assert check_output_writable(out) == out  # the old check looked at the reports folder only
+    fresh = tmp_path / "fresh"
+    assert check_output_writable(fresh, "2026-10", (tmp_path / "q" / "2026-10",)) == fresh
+    assert fresh.is_dir() and not (fresh / "2026-10").exists() and not (tmp_path / "q").exists()  # left as found
     with pytest.raises(ConfigError, match="2026-10"):
         check_output_writable(out, "2026-10")
     quarantine = tmp_path / "quarantine"
