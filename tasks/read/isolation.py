@@ -54,6 +54,8 @@ def _round(
     """Parse the chunks in one pool: the results that came back, and the chunks whose worker died."""
     done: dict[int, R] = {}
     failed: list[int] = []
+    if multiprocessing.current_process().daemon:  # a Dask worker, say: it may not start processes
+        raise PoolUnavailable("守护进程中不能启动工作进程")
     with ProcessPoolExecutor(
         max_workers=max(1, min(workers, len(chunks))),
         mp_context=ctx,

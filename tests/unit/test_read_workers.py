@@ -86,3 +86,22 @@ def test_the_reader_in_workers_gives_the_batch_of_the_reader_here(tmp_path) -> N
     [f] = crashed_file(files[0]).findings
     assert f.severity == "error" and f.rule.startswith("file.")
     assert f.message.startswith(f"文件「{files[0].file_name}」：读取这个文件时读取进程异常中止（超出 4,096 MB 内存")
+
+
+def _in_a_daemon(q) -> None:  # type: ignore[no-untyped-def]
+    try:
+        q.put(run([["a"]]))
+    except iso.PoolUnavailable:
+        q.put("unavailable")
+
+
+def test_a_daemon_process_says_workers_are_unavailable() -> None:
+    """A Dask worker is a daemon and may not start processes: the reader then parses in place."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    q = ctx.Queue()
+    p = ctx.Process(target=_in_a_daemon, args=(q,), daemon=True)
+    p.start()
+    assert q.get(timeout=60) == "unavailable"
+    p.join(10)
