@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -158,6 +159,24 @@ def _data_suite(sheet: spec.Sheet, period: str) -> ExpectationSuite:
                     column=FRAC.format(c), max_value=WHOLE_TOLERANCE, meta=meta("count.not_integer", c)
                 )
             )
+        if f.value_limit is not None:
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=c, max_value=f.value_limit, meta=meta("number.out_of_range", c, limit=f.value_limit)
+                )
+            )
+        if f.length_limit is not None:
+            suite.add_expectation(
+                gxe.ExpectColumnValueLengthsToBeBetween(
+                    column=c, max_value=f.length_limit, meta=meta("text.too_long", c, limit=f.length_limit)
+                )
+            )
+        if f.kind == "text":
+            suite.add_expectation(
+                gxe.ExpectColumnValuesToNotMatchRegex(
+                    column=c, regex=spec.CONTROL_CHARACTERS, meta=meta("text.control_char", c)
+                )
+            )
         if f.at_most:
             suite.add_expectation(
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -306,12 +325,16 @@ def suite_json(period: str) -> dict[str, Any]:
 
 
 def _show(v: Any) -> str:
-    """A found value as the user typed it, as far as we can tell ("" when empty)."""
+    """A found value as the user typed it, as far as we can tell ("" when empty); a control character
+    shows as � (it cannot be printed, and PostgreSQL cannot store NUL)."""
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
         return ""
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else str(float(v))
-    return str(v)
+    return _CONTROL.sub("\ufffd", str(v))
+
+
+_CONTROL = re.compile(spec.CONTROL_CHARACTERS)
 
 
 def _text_column(s: pd.Series) -> pd.Series:
@@ -474,6 +497,10 @@ def _data_message(sheet: spec.Sheet, meta: dict[str, Any], row: pd.Series) -> tu
         msg = data_message(rule, label=raw_label, flag_label=spec.INFO.by_code("is_teaching_point").label)
     elif rule == "senior.missing":
         msg = data_message(rule, label=raw_label, school_type=_show(row["school_type"]))
+    elif rule == "number.out_of_range":
+        msg = data_message(rule, label=raw_label, value=_show(value), limit=f"{float(meta['limit']):,.0f}")
+    elif rule == "text.too_long":
+        msg = data_message(rule, label=raw_label, length=len(str(value)), limit=meta["limit"])
     elif rule == "section.not_allowed":
         school_type = str(row[SCHOOL_TYPE])
         allowed = _allowed_sections(school_type, f.choices)

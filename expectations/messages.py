@@ -11,6 +11,16 @@ DATA_MESSAGES: dict[str, str] = {
     "subcount.exceeds_total": (
         "「{label}」为 {value}，大于「{total_label}」{total}。子项不能大于总数，请核对后重新填写。"
     ),
+    "number.out_of_range": (
+        "「{label}」为 {value}，超过可以接受的上限 {limit}。请核对后重新填写（是否多输入了数字，或填错了单位）。"
+    ),
+    "text.too_long": (
+        "「{label}」有 {length} 个字，超过 {limit} 个字的上限。请核对后重新填写（是否把多个单元格的内容粘贴到了一起）。"
+    ),
+    "text.control_char": (
+        "「{label}」含有看不见的控制字符（从其他系统复制的文字常带有，文件中显示为 _x0000_ 一类的代码），"
+        "无法入库。请清空这个单元格，重新输入文字后报送。"
+    ),
     "enum.unknown": "「{label}」为“{value}”，不是可选的值。请从 {choices} 中选择一项填写。",
     "school_code.format": (
         "「{label}」为“{value}”，应为 10 位数字的国家学校标识码。"
@@ -80,6 +90,10 @@ RULE_NAMES_ZH: dict[str, str] = {
     "count.negative": "人数不能为负数",
     "count.not_integer": "人数应为整数",
     "subcount.exceeds_total": "分项大于总数",
+    "number.out_of_range": "数值超出上限",
+    "text.too_long": "文字过长",
+    "text.control_char": "含有控制字符",
+    "db.refused": "数据无法入库",
     "enum.unknown": "不是可选的值",
     "school_code.format": "学校标识码格式有误",
     "period.mismatch": "报表期不符",

@@ -52,6 +52,37 @@ class Field:
     at_most: str | None = None
     # Multiplier given by the header unit; a label per unit so the header decides.
     note: str = ""
+    # Longest text accepted (characters); 0 = the kind's default (TEXT_MAX_LENGTH for free text).
+    max_length: int = 0
+    # Largest number accepted; None = the kind's default (INT_MAX for counts, NUMBER_MAX otherwise).
+    max_value: float | None = None
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest value a text field may hold, or None for kinds checked by their own rule."""
+        if self.kind != "text":
+            return None
+        return self.max_length or TEXT_MAX_LENGTH
+
+    @property
+    def value_limit(self) -> float | None:
+        """The largest value a number field may hold (both kinds are also never negative)."""
+        if self.kind not in ("int", "number"):
+            return None
+        if self.max_value is not None:
+            return self.max_value
+        return float(INT_MAX) if self.kind == "int" else NUMBER_MAX
+
+
+# Limits of what the warehouse can store, checked at validation so no row is refused by the database:
+# whole numbers go to INTEGER columns (PostgreSQL and DuckDB: 32-bit), other numbers to DOUBLE PRECISION
+# (exact as whole numbers below 2**53; no finite bound beyond it means anything in a return); free text
+# is bounded well above any real name. A cell holding a control character (NUL, written _x0000_ in
+# the file's XML) is refused too: PostgreSQL's text cannot hold NUL, and none belongs in a return.
+INT_MAX = 2_147_483_647
+NUMBER_MAX = 1e15
+TEXT_MAX_LENGTH = 200
+CONTROL_CHARACTERS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 @dataclass(frozen=True)

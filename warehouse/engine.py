@@ -6,7 +6,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TypeVar
 
@@ -218,8 +218,12 @@ def bulk_insert(conn: Connection, table: sa.Table, frame: pd.DataFrame) -> int:
         duck.register(name, df)  # type: ignore[union-attr]
         try:
             conn.execute(sa.text(f"INSERT INTO {target} ({collist}) SELECT {collist} FROM {name}"))
-        finally:
-            duck.unregister(name)  # type: ignore[union-attr]
+        except BaseException:
+            # The refused insert aborted the transaction, so unregistering fails too: keep the cause.
+            with suppress(Exception):
+                duck.unregister(name)  # type: ignore[union-attr]
+            raise
+        duck.unregister(name)  # type: ignore[union-attr]
         return len(df)
     pg = conn.connection.driver_connection
     # COPY sends text: a whole float (founded_year 1950.0 in a float column of NaNs) must go as 1950.

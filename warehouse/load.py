@@ -6,6 +6,8 @@ atomically: a rerun of a period deletes and re-inserts the same slices and never
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import datetime
 
 import pandas as pd
@@ -14,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from junheng.policy import INDICATOR_NAMES, Rule, part_of, period_start
 from junheng.settings import DEFAULT_COUNTY_CODE
-from junheng.spec import SECTION_CODES, SECTION_LABELS
+from junheng.spec import CONTROL_CHARACTERS, SECTION_CODES, SECTION_LABELS
 from warehouse import schema as s
 from warehouse.engine import MART_VIEWS, bulk_insert, query_frame
 
@@ -103,6 +105,30 @@ def _with_school(
     return out
 
 
+def school_slice_rows(
+    period: str,
+    info: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    units: pd.DataFrame,
+    loaded_at: datetime,
+    county_code: str = DEFAULT_COUNTY_CODE,
+) -> list[tuple[sa.Table, str, pd.DataFrame]]:
+    """The rows of the loaded schools for every fact table, with the sheet each comes from."""
+    raw_info = info.assign(
+        county_code=county_code, period=period, source_sheet="基本信息", source_row=None, loaded_at=loaded_at
+    )
+    rows: list[tuple[sa.Table, str, pd.DataFrame]] = [(s.raw_school_info, "基本信息", raw_info)]
+    for table, key, sheet in (
+        (s.raw_facility, "facilities", "办学条件"),
+        (s.raw_room, "rooms", "专用教室"),
+        (s.raw_quality, "quality", "质量监测"),
+        (s.fct_class, "classes", "班级学生"),
+    ):
+        rows.append((table, sheet, _with_school(frames[key], info, period, loaded_at, sheet, county_code)))
+    rows.append((s.fct_school_section, "教师", units.assign(county_code=county_code, loaded_at=loaded_at)))
+    return rows
+
+
 def replace_school_slices(
     conn: Connection,
     period: str,
@@ -122,18 +148,8 @@ def replace_school_slices(
                 table.c.county_code == county_code, table.c.period == period, table.c.school_code.in_(schools)
             )
         )
-    raw_info = info.assign(
-        county_code=county_code, period=period, source_sheet="基本信息", source_row=None, loaded_at=loaded_at
-    )
-    bulk_insert(conn, s.raw_school_info, raw_info)
-    for table, key, sheet in (
-        (s.raw_facility, "facilities", "办学条件"),
-        (s.raw_room, "rooms", "专用教室"),
-        (s.raw_quality, "quality", "质量监测"),
-        (s.fct_class, "classes", "班级学生"),
-    ):
-        bulk_insert(conn, table, _with_school(frames[key], info, period, loaded_at, sheet, county_code))
-    bulk_insert(conn, s.fct_school_section, units.assign(county_code=county_code, loaded_at=loaded_at))
+    for table, _sheet, frame in school_slice_rows(period, info, frames, units, loaded_at, county_code):
+        bulk_insert(conn, table, frame)
     return len(schools)
 
 
@@ -217,12 +233,36 @@ def _chunks(values: list[str], size: int = 10_000) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
+_SCHOOL_CODE = re.compile(r"\A[0-9]{10}\Z")
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+
+
+def _code_or_none(v: object) -> str | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return text if _SCHOOL_CODE.match(text) else None
+
+
+def audit_safe(frame: pd.DataFrame, table: sa.Table) -> pd.DataFrame:
+    """What the audit tables keep of a rejected file's findings and status: a school code that is not
+    one (an 11-digit typo; its finding names it) is kept as missing, and text loses the control
+    characters PostgreSQL cannot store (NUL), so recording a rejection can never fail the run."""
+    out = frame.copy()
+    if "school_code" in out.columns:
+        out["school_code"] = out["school_code"].map(_code_or_none).astype(object)
+    for c in out.columns:
+        if c in table.c and isinstance(table.c[c].type, sa.String) and c != "school_code":
+            out[c] = out[c].map(lambda v: _CONTROL.sub("\ufffd", v) if isinstance(v, str) else v)
+    return out
+
+
 def record_files(conn: Connection, period: str, files: pd.DataFrame, county_code: str = DEFAULT_COUNTY_CODE) -> None:
     """Upsert the run's files in audit.ingest_file; older returns of a school now loaded become superseded."""
     if files.empty:
         return
     t = s.ingest_file
-    files = files.assign(county_code=county_code)
+    files = audit_safe(files.assign(county_code=county_code), t)
     conn.execute(
         t.delete().where(t.c.county_code == county_code, t.c.period == period, t.c.file_id.in_(list(files["file_id"])))
     )
@@ -282,7 +322,7 @@ def record_findings(
             t.c.county_code == county_code, t.c.period == period, t.c.file_id.in_(file_ids), t.c.severity != "violation"
         )
     )
-    rows = findings[findings["severity"] != "violation"]
+    rows = audit_safe(findings[findings["severity"] != "violation"], t)
     bulk_insert(conn, t, rows.assign(county_code=county_code, period=period, created_at=created_at, run_id=run_id))
 
 

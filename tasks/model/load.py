@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from junheng.contract import Finding, ReturnBatch, findings_frame
 from junheng.policy import Rule, rules_in_force
 from junheng.settings import DEFAULT_COUNTY_CODE, Settings, check_county_code
+from tasks.model.newest import older_than_loaded
+from tasks.model.refusals import is_refusal, refused_files
 from tasks.model.run import compute_period
 from tasks.model.units import build_units
 from tasks.validate.decide import decide, winners
@@ -52,9 +54,29 @@ def load_run(
     now: datetime | None = None,
 ) -> LoadResult:
     """Decide statuses, then in ONE transaction replace every loaded (school, period) slice,
-    update dim_school, record the files and their findings, and recompute the period's models."""
+    update dim_school, record the files and their findings, and recompute the period's models.
+
+    A file whose rows the database refuses (whatever validation missed) is found by trying each file
+    alone, rejected with a finding at its sheet, and the others load without it.
+    """
     now = now or datetime.now().replace(microsecond=0)
-    status = decide(batch, findings)
+    try:
+        return _load(url, period, batch, findings, settings, run_id, now)
+    except Exception as exc:
+        if not is_refusal(exc):
+            raise
+        info, frames, units = _rows(batch, decide(batch, findings), period, settings)
+        names = {f.file_id: f.file_name for f in batch.files}
+        refused = refused_files(url, period, info, frames, units, now, settings.county_code, names)
+        if not refused:
+            raise
+        return _load(url, period, batch, [*findings, *refused], settings, run_id, now)
+
+
+def _rows(
+    batch: ReturnBatch, status: pd.DataFrame, period: str, settings: Settings
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    """The winning returns' info rows, table frames and school units."""
     info, frames = winners(batch, status)
     classes = frames["classes"]
     if not classes.empty:
@@ -65,6 +87,20 @@ def load_run(
             ]
         )
     units = build_units(period, info, frames["classes"], frames["teachers"], frames["facilities"], settings.choices)
+    return info, frames, units
+
+
+def _load(
+    url: str,
+    period: str,
+    batch: ReturnBatch,
+    findings: list[Finding],
+    settings: Settings,
+    run_id: str,
+    now: datetime,
+) -> LoadResult:
+    status = decide(batch, findings)
+    info, frames, units = _rows(batch, status, period, settings)
     rules = rules_in_force(period)
     ff = findings_frame(findings)
     cc = settings.county_code
@@ -76,6 +112,13 @@ def load_run(
             sync_shared_reference(conn, period, rules)
         with engine.begin() as conn:
             lock_period(conn, cc, period)  # a concurrent run of the same county and period waits here
+            # A newer return of a school, loaded by a run that committed first, stays loaded.
+            older = older_than_loaded(conn, period, cc, status)
+            if older:
+                status.loc[status["file_id"].isin(older), "status"] = "superseded"
+                info = info[~info["file_id"].isin(older)].reset_index(drop=True)
+                frames = {k: v[~v["file_id"].isin(older)].reset_index(drop=True) for k, v in frames.items()}
+                units = units[units["school_code"].astype(str).isin(set(info["school_code"].astype(str)))]
             sync_reference(conn, period, rules, cc)
             replace_school_slices(conn, period, info, frames, units, now, cc)
             update_dim_school(conn, period, info, now, cc)
