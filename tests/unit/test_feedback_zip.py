@@ -4,6 +4,7 @@ messy twins and on files made to be awkward; anything unusual goes to openpyxl."
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,22 @@ def test_unusual_files_go_to_openpyxl(make: Any, tmp_path: Path) -> None:
     assert wb.sheetnames[0] == ISSUES_SHEET and wb["班级学生"]["D3"].comment is not None
     if make is _with_comment:
         assert wb["教师"]["A1"].comment.text == "学校自己的批注"
+
+
+def test_a_workbook_without_names_or_print_fitting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As openpyxl writes a return with no print titles: <definedNames />, <pageSetUpPr />, no pageSetup."""
+    name, ret = make_demo_returns(schools=6)[0]
+    sent, src = write_return(tmp_path / name, ret), tmp_path / "plain.xlsx"
+    with zipfile.ZipFile(sent) as z, zipfile.ZipFile(src, "w") as w:
+        for n in z.namelist():
+            text = z.read(n).decode("utf-8")
+            text = re.sub(r"<definedNames>.*</definedNames>", "<definedNames />", text)
+            text = re.sub(r'<pageSetUpPr fitToPage="1"/>', "<pageSetUpPr />", text)
+            w.writestr(n, re.sub(r' fitTo(Width|Height)="\d+"', "", text))
+    with zipfile.ZipFile(src) as z:
+        assert b"<definedNames />" in z.read("xl/workbook.xml") and b"fitTo" not in z.read("xl/worksheets/sheet3.xml")
+    fast, slow = both(src, tmp_path, monkeypatch)
+    a = reading(fast)
+    assert a == reading(slow)
+    assert all(a[s]["page"][2:] == (1, 0, True) for s in a["sheets"][1:])  # one page wide, as long as needed
+    assert a[ISSUES_SHEET]["titles"][0] == "$4:$4" and a[ISSUES_SHEET]["filter"] == "A4:G11"

@@ -140,6 +140,8 @@ def edit(src: Path, book: Book, rows: pd.DataFrame, listed: pd.DataFrame, name: 
             block += 1
             text = _add_comments(parts, changed, lower, part, text, comments, block)
             types_text = _add_comment_types(types_text, changed)
+        if colours or comments:  # cells or elements added: still well-formed (attribute edits alone are)
+            parse(text.encode("utf-8"))
         changed[part] = text.encode("utf-8")
 
     rows_out = issue_rows(name, status, listed)
@@ -157,9 +159,8 @@ def edit(src: Path, book: Book, rows: pd.DataFrame, listed: pd.DataFrame, name: 
     changed["xl/styles.xml"] = styles.text().encode("utf-8")
     changed["xl/_rels/workbook.xml.rels"] = rels_text.encode("utf-8")
     changed["[Content_Types].xml"] = types_text.encode("utf-8")
-    for data in changed.values():
-        if not data.startswith(b"<xml "):
-            parse(data)  # still well-formed
+    for n in (sheet_name, "xl/workbook.xml", "xl/styles.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        parse(changed[n])  # still well-formed
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
         for n in names:
@@ -196,6 +197,8 @@ def _add_comments(
     v_id = _free(ids | {c_id.lower()}, "rIdFb{}")
     new = relationships([(c_id, "comments", "/" + comments_part), (v_id, "vmlDrawing", "/" + vml_part)])
     changed[rels_part] = _append(rels_text, "</Relationships>", new).encode("utf-8")
+    for n in (comments_part, vml_part, rels_part):
+        parse(changed[n])  # still well-formed
     return add_legacy_drawing(text, v_id)
 
 

@@ -50,9 +50,10 @@ WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.me
 """
 
 
-# From this many feedback workbooks on, they are written by worker processes (openpyxl load + save of the
-# school's file is CPU-bound); below it the pool's start-up costs more than it saves.
-PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "60"))
+# From this many feedback workbooks on, they are written by worker processes. A plain .xlsx is edited at the
+# zip level in milliseconds, so the workers' start-up (imports in each) pays off only for a very large
+# period; the openpyxl fallback is the CPU-bound part they help with.
+PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "1000"))
 
 
 @dataclass

@@ -77,8 +77,9 @@ def _insert_cell(text: str, col: str, row: int, cell: str) -> str:
                 at = c.start()
                 break
         return text[: m.start()] + opening + text[m.end() : at] + cell + text[at:]
-    if "<sheetData/>" in text:
-        return text.replace("<sheetData/>", f'<sheetData><row r="{row}">{cell}</row></sheetData>', 1)
+    empty = re.search(r"<sheetData\s*/>", text)
+    if empty is not None:
+        return text[: empty.start()] + f'<sheetData><row r="{row}">{cell}</row></sheetData>' + text[empty.end() :]
     end = text.index("</sheetData>")
     return text[:end] + f'<row r="{row}">{cell}</row>' + text[end:]
 

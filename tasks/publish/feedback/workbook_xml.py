@@ -41,19 +41,20 @@ def add_sheet_first(text: str, rid: str, names: str) -> str:
     check(start is not None and f'xmlns="{MAIN_NS}"' in start.group(0))
     assert start is not None
     prefix = re.search(rf"""\sxmlns:([\w.-]+)\s*=\s*["']{re.escape(DOC_REL_NS)}["']""", start.group(0))
-    check(prefix is not None and text.count("<sheets>") == 1 and text.count("</sheets>") == 1)
+    opening = re.findall(r"<sheets\s*>", text)
+    check(prefix is not None and len(opening) == 1 and text.count("</sheets>") == 1)
     assert prefix is not None
     sheet = f'<sheet name="{ISSUES_SHEET}" sheetId="{max(map(int, ids)) + 1}" {prefix.group(1)}:id="{rid}"/>'
-    text = text.replace("<sheets>", "<sheets>" + sheet, 1)
+    text = text.replace(opening[0], "<sheets>" + sheet, 1)
     text = re.sub(r"<definedName\b[^>]*>", lambda m: _shift(m.group(0), "localSheetId", lambda i: i + 1), text)
-    if "<definedNames/>" in text:
-        text = text.replace("<definedNames/>", f"<definedNames>{names}</definedNames>", 1)
-    elif "<definedNames>" in text:
-        check(text.count("<definedNames>") == 1)
-        text = text.replace("<definedNames>", "<definedNames>" + names, 1)
-    else:
-        check("<definedNames" not in text)
+    names_tag = re.findall(r"<definedNames\s*/?>", text)
+    check(len(names_tag) <= 1 and text.count("<definedNames") == len(names_tag))
+    if not names_tag:
         text = text.replace("</sheets>", f"</sheets><definedNames>{names}</definedNames>", 1)
+    elif names_tag[0].endswith("/>"):
+        text = text.replace(names_tag[0], f"<definedNames>{names}</definedNames>", 1)
+    else:
+        text = text.replace(names_tag[0], "<definedNames>" + names, 1)
     seen = [0]
 
     def view(m: re.Match[str]) -> str:
