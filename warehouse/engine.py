@@ -66,6 +66,15 @@ def init_warehouse(engine: Engine) -> None:
             metadata.create_all(conn, checkfirst=True)
             conn.commit()
             return
+    if not is_duckdb(engine):
+        # Another run may be setting the warehouse up right now (two counties' first runs): wait for
+        # that set-up only, on the shared lock that loads hold too, then look again. Waiting for the
+        # exclusive lock straight away would wait for every load running now.
+        with engine.begin() as conn:
+            acquire(conn, INIT_LOCK_KEY, "建立数据仓库的表和视图", shared=True)
+            state = schema_state(conn)
+            if state.kind == "current" and state.versioned and _views_ready(conn):
+                return
     _ddl_transaction(engine, "建立数据仓库的表和视图", lambda conn: _set_up(conn, url))
 
 
