@@ -490,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         small = a.small or max(200, a.n // 10)
         run(a.n, min(small, a.n), a.seed, a.naive_sample, a.warehouse, a.skip_naive, a.prefect)
     sys.stdout.flush()
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # duckdb 2.0 nanobind exit noise (see junheng.cli)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # duckdb 2.0 nanobind exit noise (see cli)
     return 0
 
 

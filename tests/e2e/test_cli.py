@@ -11,7 +11,7 @@ from python_calamine import CalamineWorkbook
 
 from junheng import spec
 
-JUNHENG = [sys.executable, "-m", "junheng.cli"]
+JUNHENG = [sys.executable, "-m", "cli"]
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout, as pytest's pythonpath = ["."]
 
 import tasks.model.load as load
-from junheng.cli import main
+from cli import main
 
 _compute_period = load.compute_period
 

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from junheng.cli import main
+from cli import main
 from junheng.settings import load_settings
 from tasks.demo.returns import make_demo_county
 from tasks.ingest.archive import archive_inbox

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from junheng.cli import main
+from cli import main
 from junheng.contract import ReceivedFile, ReturnBatch
 from junheng.errors import DataError
 from tasks.ingest.roster import deadline_of, import_roster, read_roster, record_missing, unknown_school_findings

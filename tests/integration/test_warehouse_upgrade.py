@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from junheng.cli import main
+from cli import main
 from junheng.errors import ConfigError
 from junheng.settings import load_settings
 from tasks.ingest.archive import archive

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from junheng.cli import build_parser, main
-from junheng.cli.zh_argparse import translate
+from cli import build_parser, main
+from cli.zh_argparse import translate
 
 # Words that may stay in Latin letters: the command and option names, file types, product names,
 # environment variables and the metavars people type (URL, YYYY-MM).
@@ -148,7 +148,7 @@ def test_template_never_overwrites_without_force(tmp_path: Path, capsys: pytest.
 def test_progress_lines_are_chinese(capsys: pytest.CaptureFixture[str]) -> None:
     import logging
 
-    from junheng.cli.progress import Progress
+    from cli.progress import Progress
 
     p = Progress()
 

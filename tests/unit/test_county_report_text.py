@@ -10,8 +10,6 @@ from openpyxl import load_workbook
 
 from junheng.settings import UnitCosts
 from tasks.publish.charts import trend_chart
-from tasks.publish.county_report.advice import plan_cost
-from tasks.publish.county_report.failures import failures, verdict
 from tasks.publish.county_report import (
     CountyData,
     actions,
@@ -25,6 +23,8 @@ from tasks.publish.county_report import (
     sheet_name,
     write_county_workbook,
 )
+from tasks.publish.county_report.advice import plan_cost
+from tasks.publish.county_report.failures import failures, verdict
 
 P = "2026-10"
 COUNTY_SHEETS = ["县域概览", "工作建议", "未达标学校", "差异系数", "改进方案", "差异贡献", "达标差距", "差距合计"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grimp
 
-PACKAGES = ("junheng", "flows", "tasks", "warehouse", "expectations")
+PACKAGES = ("cli", "junheng", "flows", "tasks", "warehouse", "expectations")
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:

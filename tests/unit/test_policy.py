@@ -202,7 +202,7 @@ def test_name_is_required_for_codes_outside_the_31() -> None:
 
 
 def test_cli_policy_show_prints_the_rules_in_force(capsys: pytest.CaptureFixture[str]) -> None:
-    from junheng.cli import main
+    from cli import main
 
     assert main(["policy", "show", "--period", "2026-10"]) == 0
     out = capsys.readouterr().out
@@ -218,7 +218,7 @@ def test_cli_policy_show_prints_the_rules_in_force(capsys: pytest.CaptureFixture
 
 
 def test_cli_writes_the_county_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from junheng.cli import main
+    from cli import main
     from tasks.read.returns import county_sheet, load_sheets
 
     assert main(["template", "--county", str(tmp_path / "county.xlsx")]) == 0

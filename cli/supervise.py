@@ -43,7 +43,7 @@ def stop_group(pgid: int, grace: float = GRACE_SECONDS) -> None:
 def run_supervised(argv: list[str]) -> int:
     """Run ``junheng <argv>`` in a new process group and return its exit code; stop the group after it."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "junheng.cli", *argv],
+        [sys.executable, "-m", "cli", *argv],
         env={**os.environ, SUPERVISED_ENV: "1"},
         start_new_session=True,
     )

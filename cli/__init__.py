@@ -9,10 +9,10 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from junheng.cli import commands as c
-from junheng.cli.city import add_city_parser
-from junheng.cli.supervise import SUPERVISED_ENV, run_supervised
-from junheng.cli.zh_argparse import ChineseArgumentParser
+from cli import commands as c
+from cli.city import add_city_parser
+from cli.supervise import SUPERVISED_ENV, run_supervised
+from cli.zh_argparse import ChineseArgumentParser
 from junheng.errors import JunhengError
 
 PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits only: \d would take ０ or ٠
@@ -206,7 +206,7 @@ def _quiet_interpreter_exit() -> None:
     os.dup2(devnull, 2)
 
 
-# Commands that start a Prefect server and worker processes: run under supervision (junheng.cli.supervise).
+# Commands that start a Prefect server and worker processes: run under supervision (cli.supervise).
 SUPERVISED_COMMANDS = frozenset({"run", "rerun", "backfill", "city"})
 
 

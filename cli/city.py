@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from junheng.cli.commands import _prefect_env
+from cli.commands import _prefect_env
 from junheng.plans import load_plan
 from junheng.settings import load_settings
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from junheng.cli.progress import show_progress
+from cli.progress import show_progress
 from junheng.errors import ConfigError
 
 if TYPE_CHECKING:
