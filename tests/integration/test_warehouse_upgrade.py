@@ -22,7 +22,7 @@ from tasks.read.returns import read_returns
 from tasks.validate.gx import validate
 from tests.fixtures import schema_v1
 from tests.integration.test_load import school
-from warehouse.engine import bulk_insert, make_engine, query_frame
+from warehouse.engine import bulk_insert, init_warehouse, make_engine, query_frame
 
 VIEWS_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "schema_v1_views.sql"
 SEP, OCT = "2026-09", "2026-10"
@@ -152,3 +152,20 @@ def test_a_first_release_warehouse_upgrades_and_runs_like_a_new_one(
     assert len(got[f"{OCT}/school_indicators"]) > 0 and len(got[f"{SEP}/school_indicators"]) > 0
     for name, frame in expected.items():
         pd.testing.assert_frame_equal(got[name], frame, check_dtype=False, obj=name)
+
+
+def test_versions_before_the_record_and_after_this_program(tmp_path: Path) -> None:
+    """A warehouse of the release before versions were recorded (today's tables, no audit.alembic_version)
+    is recognised and stamped by a run; one stamped by a newer program is refused, in Chinese."""
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    eng = make_engine(url)
+    init_warehouse(eng)
+    with eng.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit.alembic_version"))
+    init_warehouse(eng)
+    assert list(query_frame(eng, "SELECT version_num FROM audit.alembic_version")["version_num"]) == ["0002"]
+    with eng.begin() as conn:
+        conn.execute(sa.text("UPDATE audit.alembic_version SET version_num = '0099'"))
+    with pytest.raises(ConfigError, match=r"结构版本 0099 比本程序新.*相同或更新版本的 junheng"):
+        init_warehouse(eng)
+    eng.dispose()
