@@ -144,7 +144,13 @@ def _finish(result: dict[str, object], inbox: str | None) -> int:
     reports = result.get("reports")
     overview = reports.get("feedback") if isinstance(reports, dict) else None
     where = f"收件目录 {inbox} " if inbox else "本期的收件目录"
-    got = f"收到的 {received} 份文件都被退回" if received else "没有收到任何报表文件"
+    county = result.get("files_county", 0)
+    if not received:
+        got = "没有收到任何报表文件"
+    elif rejected == received:
+        got = f"收到的 {received} 份文件都被退回"
+    else:
+        got = f"收到 {received} 份文件，其中没有可入库的学校报表（退回 {rejected} 份，县级报表 {county} 份）"
     print(
         f"错误：本期无有效报表（{got}），没有作出评判。"
         f"处理办法：检查{where}是否正确（--inbox 和 --period 是否对应同一个报表期），"

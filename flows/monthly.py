@@ -73,10 +73,10 @@ def monthly_returns(
     alerts = alerts_task(url, period, run_id, county_code=cc)
     marts = fetch_marts_task(url, period, county_code=cc)
     summary = build_summary(period, loaded, marts, n_violations, settings, alerts)
-    # No school return of the period loaded (empty or wrong inbox, every file rejected): nothing to judge.
-    # The period report says 无有效报表 instead of a verdict, 报送情况 and feedback still tell the schools
-    # why their files were rejected, and the county analysis (trends, gaps, plan) is not written.
-    summary["no_valid_returns"] = not summary["files_loaded"]
+    # summary["no_valid_returns"]: no school unit of the period to judge (empty or wrong inbox, every
+    # school file rejected; a county return alone judges nothing). The period report then says 无有效报表
+    # instead of a verdict, 报送情况 and feedback still tell the schools why their files were rejected, and
+    # the county analysis (trends, gaps, plan) is not written.
     reports = publish_task(period, as_is(marts), out, settings, summary)
     if not summary["no_valid_returns"]:
         reports |= county_report_task(url, period, out, settings)  # trends, outliers, gaps, what-if plan

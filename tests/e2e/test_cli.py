@@ -10,6 +10,8 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from junheng import spec
+from tasks.demo.county import demo_county_return
+from tasks.publish.county_template import write_county_return
 
 JUNHENG = [sys.executable, "-m", "cli"]
 
@@ -105,6 +107,17 @@ def test_an_inbox_of_rejected_files_only_exits_4_and_points_to_the_feedback(tmp_
     assert "本期无有效报表（收到的 2 份文件都被退回）" in res.stderr
     overview = tmp_path / "data" / "reports" / "2026-09" / "报送情况-2026-09.xlsx"
     assert overview.exists() and str(overview) in res.stderr  # the schools are still told why
+    assert "未达到" not in res.stdout + res.stderr
+
+
+def test_an_inbox_with_only_the_county_return_exits_4(tmp_path: Path) -> None:
+    """The county's own return judges no school: still no verdict (the flag is the summary's, not files loaded)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_county_return(inbox / "县级报表.xlsx", demo_county_return("2026-09"))
+    res = _run(inbox, tmp_path)
+    assert res.returncode == 4, res.stdout + res.stderr
+    assert "没有可入库的学校报表（退回 0 份，县级报表 1 份）" in res.stderr
     assert "未达到" not in res.stdout + res.stderr
 
 
