@@ -104,8 +104,8 @@ def restyle(text: str, refs: Mapping[str, str], new_style: Callable[[int, str], 
 
 
 def _insert_before(text: str, names: tuple[str, ...], xml: str) -> str:
-    at = min((m.start() for n in names if (m := re.search(rf"<{n}[\s/>]", text))), default=None)
-    at = text.rindex("</worksheet>") if at is None else at
+    m = re.search(rf"<(?:{'|'.join(names)})[\s/>]", text)
+    at = text.rindex("</worksheet>") if m is None else m.start()
     return text[:at] + xml + text[at:]
 
 
