@@ -36,7 +36,7 @@ from tasks.publish.feedback.sheet_xml import (
     unselect,
     vml_xml,
 )
-from tasks.publish.feedback.styles_xml import MAIN_NS, NotPlain, Styles, check, parse
+from tasks.publish.feedback.styles_xml import MAIN_NS, Styles, check, parse
 from tasks.publish.feedback.workbook_xml import add_sheet_first, decode
 from tasks.read.returns import load_sheets
 
@@ -217,12 +217,9 @@ def fast_feedback(
     """The feedback's bytes and how many 提醒 it lists, or None when openpyxl must write it."""
     try:
         book = from_sheets(load_sheets(str(src)))
-    except Exception:
-        return None
-    try:
         rows = advise(book, findings, context)
         listed = rows[rows["listed"].astype(bool)]
         data = edit(src, book, rows, listed, name, status, header)
-    except (NotPlain, zipfile.BadZipFile, UnicodeDecodeError, KeyError, ValueError):
+    except Exception:  # unreadable here, NotPlain, a broken part or anything unforeseen: openpyxl decides
         return None
     return data, int((listed["severity"] == "warning").sum())
