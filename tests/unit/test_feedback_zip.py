@@ -197,3 +197,12 @@ def test_a_workbook_without_names_or_print_fitting(tmp_path: Path, monkeypatch: 
     assert a == reading(slow)
     assert all(a[s]["page"][2:] == (1, 0, True) for s in a["sheets"][1:])  # one page wide, as long as needed
     assert a[ISSUES_SHEET]["titles"][0] == "$4:$4" and a[ISSUES_SHEET]["filter"] == "A4:G11"
+
+
+@pytest.mark.parametrize("case", ["legacy_xls", "html_saved_as_xls"])
+def test_xls_and_html_are_rebuilt_by_openpyxl(case: str, tmp_path: Path) -> None:
+    ret = messy.clean_return("3708300001", 1)
+    src = messy.MESSY[case](messy.write_clean(tmp_path / "clean.xlsx", ret), ret, tmp_path / "twin")
+    assert fast_feedback(src, src.name, "loaded", FINDINGS, HEADER, None) is None
+    wb = load_workbook(school.school_feedback(src, src.name, "loaded", FINDINGS, tmp_path / "fb.xlsx", HEADER))
+    assert wb.sheetnames[0] == ISSUES_SHEET and wb["班级学生"]["D3"].comment is not None

@@ -215,6 +215,8 @@ def fast_feedback(
     src: Path, name: str, status: str, findings: pd.DataFrame, header: str, context: SchoolContext | None
 ) -> tuple[bytes, int] | None:
     """The feedback's bytes and how many 提醒 it lists, or None when openpyxl must write it."""
+    if not zipfile.is_zipfile(src):  # .xls, HTML saved as .xls: openpyxl rebuilds them from their cells
+        return None
     try:
         book = from_sheets(load_sheets(str(src)))
         rows = advise(book, findings, context)
