@@ -18,7 +18,7 @@ from junheng import spec
 from junheng.contract import Finding, ReturnBatch
 from junheng.policy import INDICATOR_NAMES, Rule, period_start, rules_in_force
 
-if TYPE_CHECKING:  # great_expectations costs ~3 s to import: only inside functions
+if TYPE_CHECKING:  # great_expectations is slow to import: only inside functions, when validating
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.datasource.fluent.pandas_datasource import PandasDatasource
@@ -28,7 +28,7 @@ POS = "__pos"  # position in the validated frame: findings are looked up by it
 SCHOOL_TYPE = "__school_type"  # info.school_type joined onto table rows by file_id (known types only)
 SECTION = "__section"  # the row's section when it is one of the sheet's choices
 # "<school type>|<section>" when both are known: one single-column set check. GX's pair set
-# expectation iterates rows in Python (6 s of a 10 s validation at 2,000 returns, bench/).
+# expectation iterates rows in Python, most of a validation's time.
 TYPE_SECTION = "__type_section"
 RAW = "{}__raw"  # reader's raw text of a value that failed to parse (already reported)
 FRAC = "{}__frac"  # distance of an int field's value from the nearest whole number

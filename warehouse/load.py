@@ -173,8 +173,8 @@ def update_dim_school(
     current = query_frame(conn, "SELECT * FROM core.dim_school WHERE is_current")
     by_code = {str(r["school_code"]): r for r in current.to_dict("records")}
     t = s.dim_school
-    # Set-based: classify each school in Python, then one statement per kind (bench/: per-row
-    # statements cost 10 s at 2,000 returns on DuckDB).
+    # Set-based: classify each school in Python, then one statement per kind (per-row statements
+    # grow with the county and dominate the load on DuckDB).
     closed: list[str] = []
     replaced: list[str] = []
     rows: list[dict[str, object]] = []

@@ -216,7 +216,7 @@ def school_rules(
     ``classes``: fct_class rows (school_code, section, students); ``rooms``: raw.special_room rows.
     """
     # Plain lists per school, built in one pass over each frame: a groupby and small frames per school
-    # cost ~2 ms a school (4 s at 2,000) for a few additions.
+    # would cost far more than the few additions they serve.
     out: list[Result] = []
     rules = list(rules)
     sec_cols = ("students", "teachers", "trained_360h_teachers", "certified_teachers")

@@ -181,7 +181,7 @@ GROUP BY u.file_id, f.file_name, u.school_code
 """
 
 
-# Set-based (a statement per file cost ~1 ms each, bench/); UPDATE … FROM, not a correlated
+# Set-based (a statement per file grows with the county); UPDATE … FROM, not a correlated
 # subquery, so PostgreSQL joins once instead of scanning the issues per file.
 COUNT_VIOLATIONS_SQL = (
     "UPDATE audit.ingest_file SET n_violations = 0 WHERE county_code = :county_code AND period = :period",

@@ -86,7 +86,7 @@ def _sum_by_section(frame: pd.DataFrame, codes: list[str]) -> dict[tuple[str, st
     f = frame.reindex(columns=["file_id", "section", *codes]).astype({c: "float64" for c in codes})
     f = f.assign(_sec=f["section"].map(SECTION_CODES))
     grouped = f.groupby(["file_id", "_sec"], sort=False)[codes].sum(min_count=1)
-    # Plain dicts: iterrows/.loc per school cost ~1 ms per file (bench/).
+    # Plain dicts: iterrows/.loc per school would cost a per-file overhead that grows with the county.
     for key, values in zip(grouped.index, grouped.to_numpy(dtype="float64").tolist(), strict=True):
         out[key] = dict(zip(codes, values, strict=True))
     return out

@@ -15,7 +15,7 @@ from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.read.incremental import Reread, read_incremental
 from tasks.read.returns import merge_batches, read_returns, read_returns_here
 
-# Files per parsing task on a Dask cluster: a task must do ≥100 ms of work to be worth its Dask +
+# Files per parsing task on a Dask cluster: a task must do enough work to be worth its Dask +
 # Prefect overhead (stack-notes §2.4/§2.9).
 CHUNK_FILES = int(os.environ.get("JUNHENG_CHUNK_FILES", "250"))
 

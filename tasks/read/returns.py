@@ -114,7 +114,7 @@ class _FileResult:
 
 
 # Parse in worker processes from this many files on (the parser holds the GIL, so threads would not
-# help); below it the ~1 s of starting the workers costs more than it saves, unless the caller asks
+# help); below it starting the workers costs more than it saves, unless the caller asks
 # for isolation (the flow does: a file that kills its worker must not kill the run). 0 = never.
 PARALLEL_MIN_FILES = int(os.environ.get("JUNHENG_PARALLEL_READ_MIN", "400"))
 # Files per worker call: each returns a batch of frames (cheap to pickle, and the parent never holds
