@@ -92,14 +92,26 @@ def run_jobs(jobs: Sequence[Job], write: Callable[[Job], tuple[str, Path, int | 
         return [write(j) for j in jobs]
 
 
+# A feedback workbook's name in UTF-8 bytes: the atomic writer's temporary name adds about 22 bytes
+# (".<name>.<pid>.<8 hex>.tmp") and must still fit the usual 255-byte limit.
+FEEDBACK_NAME_BYTES = 200
+
+
 def feedback_name(code: str, file_name: str, taken: set[str], file_id: str) -> str:
-    stem = code or Path(file_name).stem
-    stem = re.sub(r'[\\/:*?"<>|\s]+', "_", stem)[:80] or file_id[:12]
-    name = f"{stem}-反馈.xlsx"
+    """The school code, or the start of the school's file name when its code is unknown; the file's hash
+    added when the school has another feedback. Never a hidden file, never over FEEDBACK_NAME_BYTES."""
+    stem = re.sub(r'[\\/:*?"<>|\s]+', "_", code or Path(file_name).stem).lstrip(".")
+    name = _bounded(stem, "-反馈.xlsx", file_id)
     if name in taken:
-        name = f"{stem}-{file_id[:8]}-反馈.xlsx"
+        name = _bounded(stem, f"-{file_id[:8]}-反馈.xlsx", file_id)
     taken.add(name)
     return name
+
+
+def _bounded(stem: str, tail: str, file_id: str) -> str:
+    room = FEEDBACK_NAME_BYTES - len(tail.encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", "ignore") or file_id[:12]
+    return cut + tail
 
 
 def page_header(county: str, school: str, code: str, period: str) -> str:
