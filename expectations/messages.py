@@ -62,6 +62,11 @@ POLICY_MESSAGES: dict[str, str] = {
 RULE_NAMES_ZH: dict[str, str] = {
     # reading the file
     "file.unreadable": "文件无法打开",
+    "file.not_regular": "链接或特殊文件，未读取",
+    "file.too_large_sheet": "工作表超出报表范围，未读取",
+    "file.reader_crashed": "读取中止，文件未读取",
+    "file.duplicate": "与另一份收到的文件完全相同（只读取一次）",
+    "school_code.file_name_mismatch": "文件名中的学校标识码与表内不一致",
     "template.version": "模板版本不符",
     "sheet.missing": "缺少工作表",
     "sheet.renamed": "工作表名称被改动",
@@ -109,6 +114,8 @@ RULE_NAMES_ZH: dict[str, str] = {
     "raw.quality": "数据需核实",
     "raw.special_room": "专用教室数据需核实",
     "raw.county_return": "县级报表数据需核实",
+    "plausibility.unit_slip": "疑似单位填错",
+    "plausibility.outlier": "数值明显偏离全县",
 }
 
 

@@ -89,7 +89,7 @@ def _outlier_rows(wb: Book, ctx: SchoolContext, taken: set[tuple[str, str]]) -> 
             f" {fmt(num(o.get('n_ref')) or 0, 0)} 个学校单元的中位数 {fmt(center)} {unit}。"
             f"请核实{where}（如万元与元、面积单位、学生数是否填错）；数据属实的请在报送时说明原因。"
         )
-        f = {"rule": "outlier", "severity": "warning", "value": f"{fmt(value)} {unit}", "section": section}
+        f = {"rule": "plausibility.outlier", "severity": "warning", "value": f"{fmt(value)} {unit}", "section": section}
         rows += _place_rows(f, place, None, message, "")
     return rows
 

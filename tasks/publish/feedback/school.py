@@ -113,6 +113,13 @@ def save(wb: Workbook, path: Path) -> Path:
     return write_atomic(path, buf.getvalue())
 
 
+def not_read(findings: pd.DataFrame) -> bool:
+    """Whether the reader refused the file itself (file.* errors). A note such as file.duplicate is
+    about a file that was read: the school still gets its own workbook."""
+    rules, severities = findings["rule"].astype(str), findings["severity"].astype(str)
+    return bool((rules.str.startswith("file.") & (severities == "error")).any())
+
+
 def cannot_open(path: Path, file_name: str, findings: pd.DataFrame) -> Path:
     wb = Workbook()
     ws = wb.active
@@ -159,7 +166,7 @@ def write_school_feedback(
     context: SchoolContext | None = None,
 ) -> tuple[Path, int | None]:
     """school_feedback, and how many 提醒 its 问题清单 lists (None when the file could not be opened)."""
-    if any(as_text(r).startswith("file.") for r in findings["rule"].tolist()) or not archive_path.is_file():
+    if not_read(findings) or not archive_path.is_file():
         return cannot_open(out, file_name, findings), None
     header = header or file_name
     fast = fast_feedback(archive_path, file_name, status, findings, header, context)
