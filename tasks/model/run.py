@@ -11,7 +11,8 @@ from graphlib import TopologicalSorter
 from sqlalchemy import Connection
 
 from junheng.settings import DEFAULT_COUNTY_CODE
-from tasks.model.analytics import compute_analytics, config_from_env
+from tasks.model.analytics.config import config_from_env
+from tasks.model.analytics.persist import compute_analytics
 from tasks.model.scorecard import compute_scorecard
 from warehouse.engine import run_model
 from warehouse.models import Model, models

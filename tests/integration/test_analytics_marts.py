@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from junheng.policy import load_rules
-from tasks.model.analytics import county_totals
+from tasks.model.analytics.totals import county_totals
 from tasks.model.run import compute_period
 from tasks.publish.dictionary import build_dictionary, undescribed
 from tests.fixtures.units import NOW, unit_row

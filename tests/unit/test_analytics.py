@@ -8,22 +8,18 @@ import pandas as pd
 import pytest
 
 from junheng.errors import ConfigError
-from tasks.model.analytics import (
-    AnalyticsConfig,
-    UnitValue,
-    config_from_env,
-    contributions,
-    county_totals,
+from tasks.model.analytics.config import AnalyticsConfig, config_from_env
+from tasks.model.analytics.contribution import UnitValue, contributions, mean_cv
+from tasks.model.analytics.outliers import (
     cross_section_outliers,
-    greedy_plan,
     history_band,
-    mean_cv,
     median,
     modified_z,
     own_history_outlier,
     robust_spread,
-    whole_need,
 )
+from tasks.model.analytics.plan import greedy_plan, whole_need
+from tasks.model.analytics.totals import county_totals
 
 approx = pytest.approx
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tasks.model.analytics import RESOURCE_UNITS, county_totals
+from tasks.model.analytics.labels import RESOURCE_UNITS
+from tasks.model.analytics.totals import county_totals
 from tasks.publish.cells import as_text, num
 from tasks.publish.county_report.data import CountyData, PlanSummary, plan_summaries
 from tasks.publish.county_report.failures import Failure, failures

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from junheng.policy import INDICATOR_NAMES, R_CODES
-from tasks.model.analytics import VALUE_UNITS
+from tasks.model.analytics.labels import VALUE_UNITS
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.county_report.advice import actions
 from tasks.publish.county_report.book import (

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tasks.model.analytics import RESOURCE_UNITS
+from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.publish.cells import as_flag, as_text, num
 from tasks.publish.county_report.data import CountyData, plan_summaries
 from tasks.publish.county_report.text import (

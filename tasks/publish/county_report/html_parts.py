@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from markupsafe import Markup
 
 from junheng.policy import INDICATOR_NAMES, R_CODES
-from tasks.model.analytics import VALUE_UNITS
+from tasks.model.analytics.labels import VALUE_UNITS
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.charts import CvBar, UnitPoint, cv_bar_chart, strip_chart, trend_chart
 from tasks.publish.county_report.data import CountyData

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from tasks.model.analytics import RESOURCE_UNITS
+from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.publish.cells import as_flag, as_text, num
 from tasks.publish.county_report.data import CountyData
 from tasks.publish.county_report.text import SECTIONS, SEVERITY_ZH

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 
-from tasks.model.analytics import RESOURCE_UNITS, county_totals
+from tasks.model.analytics.labels import RESOURCE_UNITS
+from tasks.model.analytics.totals import county_totals
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.county_report.advice import plan_cost
 from tasks.publish.county_report.book import BELOW_FILL, FLOOR_FILL, Page, filled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from junheng.policy import INDICATOR_NAMES
-from tasks.model.analytics import RESOURCE_UNITS
+from tasks.model.analytics.labels import RESOURCE_UNITS
 
 SECTIONS = ("primary", "junior")
 SECTION_ZH = {"primary": "小学", "junior": "初中"}
