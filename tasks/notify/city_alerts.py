@@ -20,7 +20,9 @@ from sqlalchemy.engine import Connection
 from junheng.plans import CityPlan
 from junheng.settings import AlertChannels
 from tasks.model.progress import BEHIND, NOT_REPORTED, read_progress
-from tasks.notify.alerts import STATE_LABELS, AlertEvent, AlertFact, dispatch, sync_alerts
+from tasks.notify.dispatch import dispatch
+from tasks.notify.facts import STATE_LABELS, AlertEvent, AlertFact
+from tasks.notify.sync import sync_alerts
 from warehouse import schema as s
 from warehouse.engine import connected, init_warehouse
 

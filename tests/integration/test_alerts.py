@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from receivers import smtp_server, webhook
 
 from junheng.settings import AlertChannels
-from tasks.notify.alerts import run_alerts
+from tasks.notify.run import run_alerts
 from warehouse import schema as s
 from warehouse.engine import init_warehouse, make_engine
 

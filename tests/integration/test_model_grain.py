@@ -16,7 +16,7 @@ from tasks.demo.returns import make_demo_county
 from tasks.ingest.archive import archive_inbox
 from tasks.model.county_load import load_county_returns
 from tasks.model.load import check_policy_run, load_run
-from tasks.notify.alerts import run_alerts
+from tasks.notify.run import run_alerts
 from tasks.read.returns import read_returns
 from tasks.validate.gx import validate
 from warehouse.engine import make_engine, query_frame

@@ -24,7 +24,7 @@ from tasks.ingest.archive import archive_inbox
 from tasks.model.county_load import load_county_returns
 from tasks.model.load import check_policy_run, load_run
 from tasks.model.run import compute_period
-from tasks.notify.alerts import run_alerts
+from tasks.notify.run import run_alerts
 from tasks.publish.county_template import write_county_return
 from tasks.publish.template import write_return
 from tasks.read.returns import read_returns
