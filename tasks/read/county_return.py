@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,6 +27,9 @@ from tasks.read.returns import (
 VERSION_LINE = f"模板版本：{spec.COUNTY_TEMPLATE_VERSION}"
 FIRST_ROW = 4  # row 3 is the header (指标, 填报值, 审核人, 审核日期, 备注, 填写说明)
 _RESEND = f"请用本县 {spec.COUNTY_TEMPLATE_VERSION} 县级报表模板（junheng template --county）填写后重新提交"
+_CONTROL = re.compile(spec.CONTROL_CHARACTERS)
+# Columns of a row besides the value (B): what the reader keeps of them.
+_REVIEWER_COL, _NOTE_COL = 2, 4
 _LEVELS = {"1": 1, "2": 2, "3": 3, "4": 4, "i": 1, "ii": 2, "iii": 3, "iv": 4, "ⅰ": 1, "ⅱ": 2, "ⅲ": 3, "ⅳ": 4}
 
 ITEM_COLUMNS = [
@@ -70,10 +74,45 @@ class CountyReturn:
                 cell=cell,
                 rule=rule,
                 severity=severity,
-                value="" if value is None else str(value),
-                message=f"{where}：{what}。{fix}",
+                value=_shown(value),
+                message=_CONTROL.sub("\ufffd", f"{where}：{what}。{fix}"),
             )
         )
+
+
+def _shown(value: object) -> str:
+    """A found value as a finding shows it: a control character as � (PostgreSQL cannot store NUL)."""
+    return "" if value is None else _CONTROL.sub("\ufffd", str(value))
+
+
+def _storable(label: str, value: Any, addr: str, res: CountyReturn) -> bool:
+    """Whether a text cell can be kept as it is, as in a school return: no control character (NUL is
+    written _x0000_ in the file; PostgreSQL's text cannot hold it) and at most spec.TEXT_MAX_LENGTH
+    characters. Otherwise a located error, and the cell is not kept."""
+    if not isinstance(value, str):
+        return True
+    if _CONTROL.search(value):
+        res.add(
+            addr,
+            "text.control_char",
+            "error",
+            value,
+            f"「{label}」含有看不见的控制字符（从其他系统复制的文字常带有，文件中显示为 _x0000_ 一类的代码），无法入库",
+            "请清空这个单元格，重新输入文字后重新提交",
+        )
+        return False
+    length = len(_text(value) or "")
+    if length > spec.TEXT_MAX_LENGTH:
+        res.add(
+            addr,
+            "text.too_long",
+            "error",
+            value,
+            f"「{label}」有 {length} 个字，超过 {spec.TEXT_MAX_LENGTH} 个字的上限",
+            "请核对后重新填写（是否把多个单元格的内容粘贴到了一起）",
+        )
+        return False
+    return True
 
 
 def _a1(r: int, c: int) -> str:
@@ -183,6 +222,8 @@ def _check_version(raw: RawSheet, res: CountyReturn) -> None:
 
 
 def _header_value(f: spec.Field, value: Any, addr: str, res: CountyReturn) -> None:
+    if not _storable(f.label, value, addr, res):
+        return
     try:
         if f.kind == "period":
             res.period = parse_period(value)
@@ -203,6 +244,13 @@ def _item(
     ci: spec.CountyItem, f: spec.Field, value: Any, addr: str, row: list[Any], r: int, res: CountyReturn
 ) -> dict[str, Any] | None:
     """One reported item, checked; None when the cell is blank and nothing else was said (not reported)."""
+    cells = (
+        (f.label, value, addr),
+        (f"{f.label}（审核人）", _cell(row, _REVIEWER_COL), _a1(r, _REVIEWER_COL)),
+        (f"{f.label}（备注）", _cell(row, _NOTE_COL), _a1(r, _NOTE_COL)),
+    )
+    if not all([_storable(label, v, a, res) for label, v, a in cells]):  # every cell checked, each located
+        return None
     out: dict[str, Any] = {
         "item_code": ci.code,
         "indicator_code": ci.indicator,
@@ -211,9 +259,9 @@ def _item(
         "item": ci.item,
         "value_num": None,
         "value_text": _text(value),
-        "reviewer": _text(_cell(row, 2)),
+        "reviewer": _text(_cell(row, _REVIEWER_COL)),
         "reviewed_on": None,
-        "note": _text(_cell(row, 4)),
+        "note": _text(_cell(row, _NOTE_COL)),
         "cell": addr,
         "source_row": r + 1,
     }
