@@ -14,15 +14,11 @@ from junheng import spec
 from junheng.contract import Finding, ReceivedFile, Severity
 from junheng.errors import FileRejected
 from junheng.settings import DEFAULT_COUNTY_CODE
+from tasks.read.grid import RawSheet
 from tasks.read.labels import LabelIndex
 from tasks.read.numbers import NumberError, ValueFormatError, is_excel_error, parse_date, parse_number, parse_period
-from tasks.read.returns import (
-    VERSION_SCAN_ROWS,
-    RawSheet,
-    county_sheet,
-    has_county_version,
-    load_sheets,
-)
+from tasks.read.sheets import VERSION_SCAN_ROWS, county_sheet, has_county_version
+from tasks.read.workbook import load_sheets
 
 VERSION_LINE = f"模板版本：{spec.COUNTY_TEMPLATE_VERSION}"
 FIRST_ROW = 4  # row 3 is the header (指标, 填报值, 审核人, 审核日期, 备注, 填写说明)

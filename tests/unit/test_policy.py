@@ -219,7 +219,8 @@ def test_cli_policy_show_prints_the_rules_in_force(capsys: pytest.CaptureFixture
 
 def test_cli_writes_the_county_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from cli import main
-    from tasks.read.returns import county_sheet, load_sheets
+    from tasks.read.sheets import county_sheet
+    from tasks.read.workbook import load_sheets
 
     assert main(["template", "--county", str(tmp_path / "county.xlsx")]) == 0
     assert county_sheet(load_sheets(str(tmp_path / "county.xlsx"))) is not None

@@ -13,6 +13,7 @@ import pytest
 import tasks.read.returns as read_mod
 from junheng.contract import ReceivedFile
 from tasks.demo.returns import make_demo_county
+from tasks.read.file_result import FileResult
 
 
 def _received(path: Path) -> ReceivedFile:
@@ -62,7 +63,7 @@ def test_parallel_read_equals_sequential(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_parallel_read_is_used_only_above_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(read_mod, "_read_file", lambda rf: calls.append(rf.file_id) or read_mod._FileResult(rf))
+    monkeypatch.setattr(read_mod, "_read_file", lambda rf: calls.append(rf.file_id) or FileResult(rf))
     files = [
         ReceivedFile(f"{i:064x}", f"{i}.xlsx", "/nonexistent", "/nonexistent", datetime(2026, 11, 3), 0)
         for i in range(5)

@@ -9,7 +9,7 @@ import pytest
 
 from junheng.settings import PolicyChoices
 from tasks.model.units import COLUMN_ABSENT, build_units, shared_shares
-from tasks.read.returns import COLUMN_ABSENT as READER_COLUMN_ABSENT
+from tasks.read.file_result import COLUMN_ABSENT as READER_COLUMN_ABSENT
 
 
 def test_nine_year_school_shares() -> None:

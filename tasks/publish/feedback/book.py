@@ -13,7 +13,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tasks.read.returns import RawSheet
+from tasks.read.grid import RawSheet
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from tasks.publish.feedback.sheet_xml import (
 )
 from tasks.publish.feedback.styles_xml import MAIN_NS, Styles, check, parse
 from tasks.publish.feedback.workbook_xml import add_sheet_first, decode
-from tasks.read.returns import load_sheets
+from tasks.read.workbook import load_sheets
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"

@@ -28,7 +28,7 @@ from tasks.publish.feedback.issues import add_issues_sheet
 from tasks.publish.feedback.locate import target_sheet
 from tasks.publish.feedback.marks import AUTHOR, COMMENT_SIZE, MARK_COLOURS, by_cell, comment_text, worst
 from tasks.publish.files import write_atomic
-from tasks.read.returns import load_sheets
+from tasks.read.workbook import load_sheets
 
 FILLS = {k: PatternFill("solid", fgColor=v) for k, v in MARK_COLOURS.items()}
 _BOLD = Font(bold=True)
