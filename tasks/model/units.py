@@ -22,7 +22,7 @@ TEACHER_CODES = [c for c in TEACHERS.codes if c != "section"]
 R3_BASE_CODES = ("pe_teachers", "music_teachers", "art_teachers")
 OTHER_ART = "other_art_teachers"
 _R3_OTHER = "_r3_other_art"  # the other-art count R3 adds under "all_art" (see _r3_other_art)
-# `<code>__raw` marker for a column the sheet lacks (same text as tasks.read.returns.COLUMN_ABSENT).
+# `<code>__raw` marker for a column the sheet lacks (same text as tasks.read.file_result.COLUMN_ABSENT).
 COLUMN_ABSENT = "(列缺失)"
 FACILITY_CODES = [c for c in FACILITIES.codes if c != "section"]
 # scope_note of a teaching point merged into its parent (policy merge): the G checks read it

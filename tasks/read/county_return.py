@@ -1,4 +1,4 @@
-"""The county return (县级报表, sheet 县级指标): reader and validation (the sheet is found by tasks.read.returns)."""
+"""The county return (县级报表, sheet 县级指标): reader and validation (the sheet is found by tasks.read.sheets)."""
 
 from __future__ import annotations
 
