@@ -14,6 +14,7 @@ import pandas as pd
 
 from junheng.settings import PolicyChoices
 from junheng.spec import FACILITIES, SECTION_CODES, TEACHERS
+from tasks.read.file_result import COLUMN_ABSENT
 
 # Primary-student equivalents of one student of each part (indicators.md, "Apportioning").
 WEIGHT = {"primary": 1.0, "junior": 1.1, "senior": 1.32}
@@ -22,8 +23,6 @@ TEACHER_CODES = [c for c in TEACHERS.codes if c != "section"]
 R3_BASE_CODES = ("pe_teachers", "music_teachers", "art_teachers")
 OTHER_ART = "other_art_teachers"
 _R3_OTHER = "_r3_other_art"  # the other-art count R3 adds under "all_art" (see _r3_other_art)
-# `<code>__raw` marker for a column the sheet lacks (same text as tasks.read.file_result.COLUMN_ABSENT).
-COLUMN_ABSENT = "(列缺失)"
 FACILITY_CODES = [c for c in FACILITIES.codes if c != "section"]
 # scope_note of a teaching point merged into its parent (policy merge): the G checks read it
 # (tasks/model/scorecard.py) to count the teaching point once, as part of its parent.

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from junheng.settings import PolicyChoices
-from tasks.model.units import COLUMN_ABSENT, build_units, shared_shares
+from tasks.model.units import build_units, shared_shares
+from tasks.read.file_result import COLUMN_ABSENT
 from tasks.read.file_result import COLUMN_ABSENT as READER_COLUMN_ABSENT
 
 
