@@ -56,6 +56,30 @@ POLICY_MESSAGES: dict[str, str] = {
     "G4": "学校规模（义务教育在校生数）为 {value} 人，超过{school_type}的标准规模 {threshold} 人。",
 }
 
+# Plausibility (tasks/validate/plausibility.py): impossible values are errors, unlikely ratios 提醒.
+PLAUSIBILITY_MESSAGES: dict[str, str] = {
+    "plausibility.impossible": (
+        "「{label}」为 {value}，超过实际可能的上限 {limit}，不可能属实。"
+        "请核对是否多输入了数字，或把几行的合计填进了一行，改正后重新报送。"
+    ),
+    "plausibility.duplicate_row": (
+        "本行与第 {first} 行的{keys}完全相同，同一{what}填了两次（常见于整块复制粘贴）。"
+        "请删除重复的行，或改正{keys}后重新报送。"
+    ),
+    "plausibility.too_many_rows": (
+        "「{sheet}」有 {rows} 行数据，超过一所学校可能有的 {limit} 行，本行起超出。"
+        "请删除多余的行（是否把多所学校或多个报表期的数据贴进了本表）后重新报送。"
+    ),
+    "plausibility.students_per_teacher": (
+        "{section}「专任教师数」为 {teachers}，而「班级学生」中{section}学生共 {students} 人，{ratio}。"
+        "请核对本单元格的教师数和「班级学生」中的学生数；数据属实的请在报送时说明。"
+    ),
+    "plausibility.area_per_student": (
+        "全校「教学及辅助用房面积」合计 {area} 平方米，按 {students} 名学生计生均 {per} 平方米，"
+        "{side}。请核对面积的数值和单位（平方米，是否多写或少写了 0）和学生数；数据属实的请在报送时说明。"
+    ),
+}
+
 
 # Every rule id a finding can carry, as people call the rule (问题清单, 问题统计, summaries). Policy
 # findings carry the indicator code instead (R1 … G5); reports name those by the indicator.
@@ -116,12 +140,22 @@ RULE_NAMES_ZH: dict[str, str] = {
     "raw.county_return": "县级报表数据需核实",
     "plausibility.unit_slip": "疑似单位填错",
     "plausibility.outlier": "数值明显偏离全县",
+    "plausibility.impossible": "数值不可能属实",
+    "plausibility.duplicate_row": "班级行重复",
+    "plausibility.too_many_rows": "行数超出可能",
+    "plausibility.students_per_teacher": "师生比需核实",
+    "plausibility.area_per_student": "生均校舍面积需核实",
 }
 
 
 def data_message(rule: str, **values: object) -> str:
     """The message of a data-error rule, filled in."""
     return DATA_MESSAGES[rule].format(**values)
+
+
+def plausibility_message(rule: str, **values: object) -> str:
+    """The message of a plausibility rule, filled in."""
+    return PLAUSIBILITY_MESSAGES[rule].format(**values)
 
 
 def policy_message(key: str, **values: object) -> str:

@@ -56,6 +56,9 @@ class Field:
     max_length: int = 0
     # Largest number accepted; None = the kind's default (INT_MAX for counts, NUMBER_MAX otherwise).
     max_value: float | None = None
+    # Largest value a real school can have (storable but impossible): above it is an error
+    # (plausibility.impossible); None = no such bound.
+    ceiling: float | None = None
 
     @property
     def length_limit(self) -> int | None:
@@ -84,6 +87,14 @@ NUMBER_MAX = 1e15
 TEXT_MAX_LENGTH = 200
 CONTROL_CHARACTERS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
+# Plausibility of a return (tasks/validate/plausibility.py). Impossible values are errors: no class
+# holds more than CLASS_SIZE_CEILING students (the policy's 超大班额 starts at 66), no school has more
+# than CLASS_ROWS_MAX classes. Unlikely ratios are 提醒 (warnings) for the school to confirm.
+CLASS_SIZE_CEILING = 100
+CLASS_ROWS_MAX = 500
+STUDENTS_PER_TEACHER_MAX = 60.0  # students of a section per 专任教师 of that section
+AREA_PER_STUDENT_RANGE = (0.5, 200.0)  # 教学及辅助用房面积 (m²) per student of the school, all rows
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -94,6 +105,10 @@ class Sheet:
     fields: tuple[Field, ...]
     required: bool = True
     note: str = ""
+    # Most rows a real return can hold in this sheet (more is an error); None = no bound.
+    max_rows: int | None = None
+    # Columns that identify a row: two rows of one file alike in all of them are one row entered twice.
+    unique_by: tuple[str, ...] = ()
     codes: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -134,10 +149,12 @@ CLASSES = Sheet(
         Field("学段", "section", "enum", choices=SECTIONS),
         Field("年级", "grade", "text"),
         Field("班级", "class_name", "text"),
-        Field("学生数", "students", "int"),
+        Field("学生数", "students", "int", ceiling=CLASS_SIZE_CEILING),
         Field("其中随迁子女数", "migrant_students", "int", required=False, at_most="students"),
         Field("其中残疾学生数", "disabled_students", "int", required=False, at_most="students"),
     ),
+    max_rows=CLASS_ROWS_MAX,
+    unique_by=("section", "grade", "class_name"),
 )
 
 TEACHERS = Sheet(

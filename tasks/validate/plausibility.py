@@ -1,4 +1,5 @@
-"""Plausibility 提醒 (warnings, never rejections): a school's own values that look like a slip.
+"""Plausibility 提醒 (warnings, never rejections): a school's own values that look like a slip. The
+contract's own plausibility rules (impossible values, duplicated rows, ratios) are in contract_plausibility.
 
 - Unit slip of 教学仪器设备值: per student, 1,000 times the R6 standard or more (元 typed into the 万元
   column: ×10,000) or a thousandth of it or less (万元 typed into a 元 column).
@@ -19,6 +20,7 @@ from junheng import spec
 from junheng.contract import Finding, ReturnBatch
 from junheng.errors import JunhengError
 from junheng.policy import INDICATOR_NAMES, rules_in_force
+from tasks.validate.contract_plausibility import check_contract_plausibility
 
 SLIP_FACTOR = 1000.0
 OUTLIER_FACTOR = 5.0
@@ -90,15 +92,17 @@ def _finding(
 
 
 def check_plausibility(batch: ReturnBatch, period: str) -> list[Finding]:
-    """The run's plausibility 提醒, located on the cell of the value."""
+    """The run's plausibility findings, located on the cell of the value: the contract's rules
+    (tasks.validate.contract_plausibility), then the unit slips and outliers of this module."""
+    contract = check_contract_plausibility(batch)
     units = _units(batch)
     if units.empty:
-        return []
+        return contract
     info = {}
     if not batch.info.empty and "school_code" in batch.info.columns:
         info = {str(f): str(c) for f, c in zip(batch.info["file_id"], batch.info["school_code"], strict=True) if c}
     standards = _r6_standards(period)
-    out: list[Finding] = []
+    out: list[Finding] = contract
     slipped: set[tuple[str, int]] = set()
     for rec in units.to_dict("records"):
         value = pd.to_numeric(rec.get("equipment_value_yuan"), errors="coerce")

@@ -22,11 +22,16 @@ COLUMNS = {
 
 
 def batch(equipment: list[float], students: int = 200) -> ReturnBatch:
-    """One 小学 per value: ``students`` pupils, 5 m² and 10 m² per pupil, 5 rooms; equipment in 元."""
+    """One 小学 per value: ``students`` pupils in five classes, 5 m² and 10 m² per pupil, 5 rooms; equipment in 元."""
     ids = [f"{i:064d}" for i in range(len(equipment))]
     files = [ReceivedFile(f, f"学校{i}.xlsx", "", "", datetime(2026, 11, 1), 1) for i, f in enumerate(ids)]
+    # Five classes of a fifth each: a class of 200 would be impossible (plausibility.impossible).
     classes = pd.DataFrame(
-        [{"file_id": f, "sheet": "班级学生", "row": 2, "section": "小学", "students": float(students)} for f in ids]
+        [
+            {"file_id": f, "sheet": "班级学生", "row": 2 + k, "section": "小学", "students": students / 5}
+            for f in ids
+            for k in range(5)
+        ]
     )
     facilities = pd.DataFrame(
         [
