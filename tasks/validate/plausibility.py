@@ -59,9 +59,14 @@ def _units(batch: ReturnBatch) -> pd.DataFrame:
     by_section = students.groupby([classes["file_id"], classes["section"]]).sum(min_count=1)
     total = students.groupby(classes["file_id"]).sum(min_count=1)
     n_sections = classes.groupby("file_id")["section"].nunique()
+    # A file with an impossible class size is an error already: per-student figures of it would mislead.
+    ceiling = spec.CLASSES.by_code("students").ceiling
+    impossible = set(classes["file_id"][students > ceiling].astype(str)) if ceiling is not None else set()
     rows = []
     for rec in facilities.to_dict("records"):
         fid, label = str(rec["file_id"]), str(rec["section"])
+        if fid in impossible:
+            continue
         p = total.get(fid) if label == "共用" else by_section.get((fid, label))
         if p is None or not p or pd.isna(p):
             continue

@@ -85,3 +85,8 @@ def test_a_value_far_off_the_median_of_the_section() -> None:
     # 4.9 × the median stays silent; with fewer than five schools there is no median to judge by.
     assert check_plausibility(batch([500_000.0] * 6 + [2_450_000.0]), PERIOD) == []
     assert check_plausibility(batch([500_000.0] * 3 + [5_000_000.0]), PERIOD) == []
+
+
+def test_no_per_student_warning_for_an_impossible_class_size() -> None:
+    # A class of 10^12 (number.out_of_range) would make 500,000 元 look like 万元 typed into 元.
+    assert check_plausibility(batch([500_000.0] * 6, students=5 * 10**12), PERIOD) == []
