@@ -1,4 +1,4 @@
-"""An inbox holding attack files next to the county's returns (issue 13 items 1, 2, 6, 7): the run
+"""An inbox holding attack files next to the county's returns (issue 13 items 1, 2, 3, 6, 7): the run
 completes, loads every good return exactly as without them, and rejects or notes each attack file
 with a located message. On DuckDB and PostgreSQL."""
 
@@ -8,13 +8,15 @@ import os
 import re
 import shutil
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
-from test_monthly_flow import PERIOD, marts, run, write_county
+from test_monthly_flow import PERIOD, classes, facilities, info, marts, run, teachers, write_county
 
 from flows.monthly import monthly_returns
 from junheng.errors import ConfigError
+from tasks.publish.template import write_return
 
 MODEL_MARTS = ("school_indicators", "school_compliance", "county_cv")
 
@@ -39,6 +41,25 @@ def with_far_cell(src: Path, dst: Path) -> Path:
     return dst
 
 
+def write_absurd_returns(inbox: Path) -> None:
+    """Absurd data (issue 13 item 4), each in a school of its own: 10^12 students in one class, the class
+    rows pasted twice, an 11-digit 学校标识码."""
+
+    def school(code: str, name: str, sizes: list[int]) -> dict:
+        return {
+            "info": info(code, name, "小学", date(2026, 10, 8)),
+            "classes": classes("小学", sizes),
+            "teachers": [teachers("小学", 10, 6, 2, 1, 0, 1)],
+            "facilities": [facilities("小学", 700, 100, 900, 30, 3)],
+        }
+
+    write_return(inbox / "戊小学-万亿学生.xlsx", school("3708300005", "戊小学", [25, 25, 10**12, 25]))
+    pasted = school("3708300006", "己小学", [25, 25, 25, 25])
+    pasted["classes"] = pasted["classes"] * 2
+    write_return(inbox / "己小学-班级贴了两次.xlsx", pasted)
+    write_return(inbox / "庚小学-标识码11位.xlsx", school("37083000071", "庚小学", [25, 25, 25, 25]))
+
+
 def sorted_frame(df):  # type: ignore[no-untyped-def]
     keys = [c for c in df.columns if c not in ("computed_at", "run_id", "loaded_at")]
     return df[keys].sort_values(keys[:4]).reset_index(drop=True)
@@ -57,6 +78,7 @@ def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) 
     (inbox / "3708300009_环境.xlsx").symlink_to("/proc/self/environ")
     os.mkfifo(inbox / "管道.xlsx")
     (inbox / ".隐藏.xlsx").write_text("不是报表", encoding="utf-8")
+    write_absurd_returns(inbox)
 
     result = monthly_returns(
         period=PERIOD,
@@ -73,7 +95,8 @@ def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) 
     assert result["files_loaded"] == clean["files_loaded"] == 3
 
     status = after["return_status"].set_index("file_name")["status"]
-    for refused in ("乙小学-远处单元格.xlsx", "3708300009_环境.xlsx", "管道.xlsx", ".隐藏.xlsx"):
+    absurd = ("戊小学-万亿学生.xlsx", "己小学-班级贴了两次.xlsx", "庚小学-标识码11位.xlsx")
+    for refused in ("乙小学-远处单元格.xlsx", "3708300009_环境.xlsx", "管道.xlsx", ".隐藏.xlsx", *absurd):
         assert status[refused] == "rejected", refused
     assert "A(1).xlsx" not in status.index and long_name not in status.index  # copies: one return each
 
@@ -82,6 +105,18 @@ def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) 
     assert "工作表「班级学生」XFD1048576 单元格" in msg["乙小学-远处单元格.xlsx"]
     assert "符号链接" in msg["3708300009_环境.xlsx"] and "不是普通文件" in msg["管道.xlsx"]
     assert "与「A.xlsx」内容完全相同" in msg["A(1).xlsx"] and "与「C.xlsx」内容完全相同" in msg[long_name]
+    # Absurd data: each file's errors, located (the header is row 1, the first class row 2).
+    errors = issues[issues["severity"] == "error"]
+    located = {name: set(zip(g["rule"], g["sheet"], g["cell"], strict=True)) for name, g in errors.groupby("file_name")}
+    assert located["戊小学-万亿学生.xlsx"] == {("number.out_of_range", "班级学生", "D4")}
+    assert located["己小学-班级贴了两次.xlsx"] == {
+        ("plausibility.duplicate_row", "班级学生", f"C{row}") for row in (6, 7, 8, 9)
+    }
+    assert located["庚小学-标识码11位.xlsx"] == {("school_code.format", "基本信息", "B3")}
+    texts = errors.groupby("file_name")["message"].apply(" ".join)
+    assert "超过可以接受的上限" in texts["戊小学-万亿学生.xlsx"]
+    assert "本行与第 2 行的「学段」、「年级」、「班级」完全相同" in texts["己小学-班级贴了两次.xlsx"]
+    assert "10 位数字" in texts["庚小学-标识码11位.xlsx"]
 
     archived = [p for p in (tmp_path / "data").rglob("*") if p.is_file() and ".prefect" not in p.parts]
     assert not any(b"PATH=" in p.read_bytes() for p in archived)  # the environment was never copied
