@@ -35,7 +35,8 @@ EMITTED = (
     "subcount.exceeds_total teachers.missing teaching_point.parent_missing template.version text.control_char "
     "text.too_long total.mismatch value.bad_date value.bad_period value.excel_error value.formula_no_value "
     "value.negative value.not_a_number value.not_in_list value.pair value.percent_range value.ratio_range "
-    "value.required"
+    "value.required plausibility.impossible plausibility.duplicate_row plausibility.too_many_rows "
+    "plausibility.students_per_teacher plausibility.area_per_student"
 ).split()
 
 
