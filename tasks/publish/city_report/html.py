@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 
 from junheng.spec import SECTION_LABELS
 from tasks.model.progress import BEHIND, NOT_REPORTED, ON_TRACK, REACHED, STATUSES
 from tasks.publish.city_report.build import CityReport, cv_columns
 from tasks.publish.city_report.workbook import headline
 from tasks.publish.files import write_atomic
+from tasks.publish.html import templates
 
 STATUS_CLASS = {REACHED: "reached", ON_TRACK: "ontrack", BEHIND: "behind", NOT_REPORTED: "missing"}
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
@@ -26,14 +26,8 @@ class Series:
     points: list[tuple[float, float, int]]  # x, y, value
 
 
-@lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return templates(Path(__file__).parent)
 
 
 def _chart(report: CityReport, width: int = 720, height: int = 300) -> dict[str, object]:

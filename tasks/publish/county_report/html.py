@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
 import tasks.publish.county_report.html_parts as parts
 import tasks.publish.county_report.html_plan as html_plan
 from tasks.publish.cells import num
@@ -14,14 +12,9 @@ from tasks.publish.county_report.advice import actions
 from tasks.publish.county_report.data import CountyData
 from tasks.publish.county_report.failures import failures, verdict
 from tasks.publish.county_report.pages import SchoolPage, school_pages
+from tasks.publish.html import templates
 
-_ENV = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_ENV = templates(Path(__file__).parent / "templates", strict=True)
 
 
 def render_county_html(data: CountyData, *, pages: Sequence[SchoolPage] | None = None) -> str:

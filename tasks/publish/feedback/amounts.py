@@ -11,18 +11,9 @@ import math
 from collections.abc import Mapping
 
 from junheng.policy import INDICATOR_NAMES
+from tasks.model.analytics.labels import VALUE_UNITS
 from tasks.publish.cells import num
 
-# Unit of the indicator value, as the school reads it.
-VALUE_UNITS = {
-    "R1": "人/百名学生",
-    "R2": "人/百名学生",
-    "R3": "人/百名学生",
-    "R4": "平方米/生",
-    "R5": "平方米/生",
-    "R6": "元/生",
-    "R7": "间/百名学生",
-}
 # What to add: (measure word, what).
 ADD = {
     "R1": ("名", "高于规定学历的专任教师"),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment
 from markupsafe import Markup
 
 from junheng.policy import INDICATOR_NAMES, R_CODES
 from tasks.publish import overview
 from tasks.publish.cells import as_text, num, yes_no
 from tasks.publish.charts import CvBar, UnitPoint, cv_bar_chart, strip_chart
+from tasks.publish.html import templates
 from tasks.publish.period_report.build import Report, findings_by_rule
 from tasks.publish.period_report.labels import (
     DECIMALS,
@@ -36,14 +36,8 @@ class Td:
     cls: str = ""
 
 
-@lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(Path(__file__).parent),
-        autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return templates(Path(__file__).parent)
 
 
 def _charts(report: Report) -> list[tuple[str, list[Markup]]]:
