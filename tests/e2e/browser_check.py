@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -113,7 +114,9 @@ def check_page(html: Path, screenshot: Path, *, width: int = 1280, height: int =
     chromium = find_chromium()
     if chromium is None:
         raise FileNotFoundError("chromium not found")
-    with tempfile.TemporaryDirectory(prefix="jh-chromium-") as profile:
+    # Chromium's helpers (zygote, crashpad) outlive the browser process for a moment and keep writing to the
+    # profile: run it in its own process group, stop the whole group, and let a leftover file not fail the check.
+    with tempfile.TemporaryDirectory(prefix="jh-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [
                 chromium,
@@ -133,6 +136,7 @@ def check_page(html: Path, screenshot: Path, *, width: int = 1280, height: int =
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -174,9 +178,25 @@ def check_page(html: Path, screenshot: Path, *, width: int = 1280, height: int =
             finally:
                 cdp.close()
         finally:
-            proc.terminate()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the browser and every helper it started (they share its process group)."""
+    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 15.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # the browser is gone; give its helpers a moment to leave the group
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
             try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
