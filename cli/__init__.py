@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--broken", action="store_true", help="另加几份有错误的报表，用来演示退回")
     d.add_argument("--county-return", action="store_true", help="另加一份县级报表（县级指标），用来演示评估总览")
     d.add_argument("--drift", metavar="幅度", type=float, default=0.0, help="各期之间办学条件的随机变动幅度（如 0.08）")
+    d.add_argument("--findings", action="store_true", help="每份报表带一两个问题（超大班额、设备值多填一个 0、未达标）")
     d.set_defaults(func=c.cmd_demo_data)
 
     r = _sub(

@@ -114,6 +114,7 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
         broken=args.broken,
         drift=args.drift,
         county_return=args.county_return,
+        findings=args.findings,
     )
     print(f"已生成 {len(paths)} 份演示报表：{args.outdir}")
     return EXIT_OK

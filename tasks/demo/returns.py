@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 from typing import Any
 
 from tasks.demo.county import demo_county_return
 from tasks.demo.plans import PRIMARY_GRADES, TOWNSHIPS, SchoolPlan, archetypes, random_plan
-from tasks.demo.rows import school_return, thresholds
+from tasks.demo.rows import SECTION_KEY, school_return, thresholds
 from tasks.publish.county_template import write_county_return
 from tasks.publish.template import write_return
 
@@ -52,10 +53,60 @@ def _drift(rets: list[tuple[str, dict[str, Any]]], seed: int, period: str, drift
     slip["equipment_value_yuan"] = round(slip["equipment_value_yuan"] * 10, 2)
 
 
+# What findings=True gives a return: a class over the class-size limit (G5) or a shortfall of 高于规定学历
+# 教师 (R1), sometimes both; now and then, instead of the second, 仪器设备值 typed with an extra 0 (×10:
+# a 提醒 far from its peers). Rare enough that the peers' median stays the honest schools'.
+FINDING_KINDS = ("oversized_class", "r1_shortfall", "equipment_slip")
+SLIP_SHARE = 0.2
+BOTH_SHARE = 0.3
+
+
+def _findings(
+    rets: list[tuple[str, dict[str, Any]]], seed: int, period: str, thr: dict[tuple[str, str], float]
+) -> None:
+    """Give every return one or two findings of FINDING_KINDS, as real returns carry; each stays valid
+    (a violation or a 提醒, never an error), so every school loads and gets a marked feedback workbook.
+    The slip needs a return of one section with its own 办学条件 row; a 教学点 always gets the class."""
+    rng = random.Random(f"{seed}:{period}:findings")  # noqa: S311 - reproducible demo data
+    for _, ret in rets:
+        sections = sorted({r["section"] for r in ret["classes"]})
+        own = [r for r in ret["facilities"] if r["section"] in sections]
+        first = rng.choice(FINDING_KINDS[:2])
+        if ret["info"]["is_teaching_point"] == "是":  # its teachers count in its parent school's unit
+            first = FINDING_KINDS[0]
+        chosen = {first}
+        draw = rng.random()
+        if draw < SLIP_SHARE and len(sections) == 1 and own:
+            chosen.add("equipment_slip")
+        elif draw < SLIP_SHARE + BOTH_SHARE:
+            chosen.add(FINDING_KINDS[1] if first == FINDING_KINDS[0] else FINDING_KINDS[0])
+        if "oversized_class" in chosen:
+            section = rng.choice(sections)
+            row = rng.choice([r for r in ret["classes"] if r["section"] == section])
+            row["students"] = int(thr[("G5", SECTION_KEY[section])]) + rng.randint(1, 8)
+        if "equipment_slip" in chosen:
+            own[0]["equipment_value_yuan"] = round(own[0]["equipment_value_yuan"] * 10, 2)
+        if "r1_shortfall" in chosen:  # after the class change: the shortfall is against the final enrolment
+            section = rng.choice(sections)
+            students = sum(r["students"] for r in ret["classes"] if r["section"] == section)
+            need = thr[("R1", SECTION_KEY[section])] * students / 100
+            t = next(t for t in ret["teachers"] if t["section"] == section)
+            t["teachers_above_required_degree"] = min(
+                t["teachers_above_required_degree"], math.floor(need * rng.uniform(0.85, 0.95))
+            )
+
+
 def make_demo_returns(
-    *, schools: int = 24, period: str = "2026-10", seed: int = 7, broken: bool = False, drift: float = 0.0
+    *,
+    schools: int = 24,
+    period: str = "2026-10",
+    seed: int = 7,
+    broken: bool = False,
+    drift: float = 0.0,
+    findings: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(file name, return dict for write_return) per school, deterministic for a seed."""
+    """(file name, return dict for write_return) per school, deterministic for a seed. findings=True gives
+    every school's return one or two findings (FINDING_KINDS); the broken files stay as they are."""
     if not MIN_SCHOOLS <= schools <= MAX_SCHOOLS - (2 if broken else 0):
         raise ValueError(f"学校数 {schools} 超出范围：演示县至少 {MIN_SCHOOLS} 所、至多 {MAX_SCHOOLS} 所学校")
     thr = thresholds(period)
@@ -75,6 +126,8 @@ def make_demo_returns(
         out.append((f"{code}_{plan.name}.xlsx", school_return(rng, plan, code, period, thr)))
     if drift > 0:
         _drift(out, seed, period, drift)
+    if findings:
+        _findings(out, seed, period, thr)
     if broken:
         for offset, rule in enumerate(BROKEN_RULES, start=1):
             code = school_code(schools + offset)
@@ -109,6 +162,7 @@ def make_demo_county(
     broken: bool = False,
     drift: float = 0.0,
     county_return: bool = False,
+    findings: bool = False,
 ) -> list[Path]:
     """Write the demo county's returns into outdir (one .xlsx per school) and return their paths.
 
@@ -117,13 +171,16 @@ def make_demo_county(
     高中在校生数 and a 共用 row, and a 教学点 (fewer than 50 students) under the 九年一贯制学校.
     Most schools meet most R thresholds; some miss one narrowly and a few miss two.
     broken=True adds the files of BROKEN_RULES. drift > 0 (e.g. 0.08) makes the same county (same
-    seed) move from period to period, for a multi-period demo of trends and outliers.
+    seed) move from period to period, for a multi-period demo of trends and outliers. findings=True
+    gives every school's return a finding or two (a province's returns as they really come).
     """
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     paths = [
         write_return(outdir / name, ret)
-        for name, ret in make_demo_returns(schools=schools, period=period, seed=seed, broken=broken, drift=drift)
+        for name, ret in make_demo_returns(
+            schools=schools, period=period, seed=seed, broken=broken, drift=drift, findings=findings
+        )
     ]
     if county_return:  # county_return=True also writes the bureau's own 县级指标 workbook
         paths.append(write_county_return(outdir / "县级报表.xlsx", demo_county_return(period)))

@@ -198,3 +198,39 @@ def test_broken_files(tmp_path: Path) -> None:
     # the good files are unchanged by broken=True
     good = make_demo_county(tmp_path / "good", schools=6)
     assert [p.read_bytes() for p in paths[:6]] == [p.read_bytes() for p in good]
+
+
+def test_findings_give_every_return_a_finding_or_two() -> None:
+    """findings=True changes only a class size, 高于规定学历教师 or 仪器设备值 of each return, and each
+    return has at least one of: a class over the limit (45 小学, 50 初中), R1 under its standard (4.2 / 5.3
+    per 100 pupils; a school drawn weak on R1 may have been under it already), 仪器设备值 ten times what it
+    was."""
+    clean = make_demo_returns(schools=40, seed=5)
+    heavy = make_demo_returns(schools=40, seed=5, findings=True)
+    assert [n for n, _ in clean] == [n for n, _ in heavy]
+    limit, r1 = {"小学": 45, "初中": 50}, {"小学": 4.2, "初中": 5.3}
+    kinds_seen: Counter[str] = Counter()
+    for (_, a), (_, b) in zip(clean, heavy, strict=True):
+        assert a["info"] == b["info"] and a["rooms"] == b["rooms"] and a["quality"] == b["quality"]
+        kinds = set()
+        for ca, cb in zip(a["classes"], b["classes"], strict=True):
+            if ca != cb:
+                assert {k for k in ca if ca[k] != cb[k]} == {"students"}
+                assert limit[cb["section"]] < cb["students"] <= limit[cb["section"]] + 8
+                kinds.add("oversized_class")
+        enrol = _enrolment(b)
+        for ta, tb in zip(a["teachers"], b["teachers"], strict=True):
+            if ta != tb:
+                assert {k for k in ta if ta[k] != tb[k]} == {"teachers_above_required_degree"}
+            if tb["teachers_above_required_degree"] * 100 < r1[tb["section"]] * enrol[tb["section"]]:
+                kinds.add("r1_shortfall")
+        for fa, fb in zip(a["facilities"], b["facilities"], strict=True):
+            if fa != fb:
+                assert {k for k in fa if fa[k] != fb[k]} == {"equipment_value_yuan"}
+                assert fb["equipment_value_yuan"] == pytest.approx(fa["equipment_value_yuan"] * 10)
+                kinds.add("equipment_slip")
+        assert kinds, b["info"]["school_name"]
+        kinds_seen.update(kinds)
+    assert set(kinds_seen) == {"oversized_class", "r1_shortfall", "equipment_slip"}
+    assert kinds_seen["equipment_slip"] < 10  # rare: the peers' median stays the honest schools'
+    assert make_demo_returns(schools=40, seed=5, findings=True) == heavy  # deterministic
