@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from flows.monthly import monthly_returns
+from flows.runner import flow_task_runner
 from junheng.plans import CityPlan, load_plan
 from junheng.settings import load_settings, previous_period
 from tasks.model.prefect_tasks import city_rollup_task
@@ -49,7 +50,10 @@ def city_rollup(
 
 def _run_county(code: str, period: str, warehouse_url: str | None, data_dir: str | None) -> str | None:
     """None when the county's run completed, else the reason it failed (the state's message)."""
-    state = monthly_returns(
+    # The task runner chosen now, not when flows.monthly was imported: JUNHENG_DASK_ADDRESS set by the
+    # caller (a worker's environment, a test's cluster) reaches every county's run.
+    county_flow = monthly_returns.with_options(task_runner=flow_task_runner())
+    state = county_flow(
         period=period, warehouse_url=warehouse_url, data_dir=data_dir, county_code=code, return_state=True
     )
     if not state.is_completed():
