@@ -78,6 +78,11 @@ PLAUSIBILITY_MESSAGES: dict[str, str] = {
         "全校「教学及辅助用房面积」合计 {area} 平方米，按 {students} 名学生计生均 {per} 平方米，"
         "{side}。请核对面积的数值和单位（平方米，是否多写或少写了 0）和学生数；数据属实的请在报送时说明。"
     ),
+    "plausibility.previous_period": (
+        "{what}为 {value} {unit}，本校上期（{prev_period}）为 {prev} {unit}，{change}，变化超过 {factor} 倍。"
+        "请核对本单元格起该学段各行的数值和单位（是否多写或少写了 0、漏填或重复填了行）；"
+        "数据属实的（如学校合并或分设、新建校舍、新购设备）请在报送时说明。"
+    ),
 }
 
 
@@ -89,6 +94,7 @@ RULE_NAMES_ZH: dict[str, str] = {
     "file.not_regular": "链接或特殊文件，未读取",
     "file.too_large_sheet": "工作表超出报表范围，未读取",
     "file.reader_crashed": "读取中止，文件未读取",
+    "file.run_interrupted": "运行中断，文件未处理",
     "file.duplicate": "与另一份收到的文件完全相同（只读取一次）",
     "school_code.file_name_mismatch": "文件名中的学校标识码与表内不一致",
     "template.version": "模板版本不符",
@@ -145,6 +151,7 @@ RULE_NAMES_ZH: dict[str, str] = {
     "plausibility.too_many_rows": "行数超出可能",
     "plausibility.students_per_teacher": "师生比需核实",
     "plausibility.area_per_student": "生均校舍面积需核实",
+    "plausibility.previous_period": "与本校上期相比变化过大",
 }
 
 

@@ -14,6 +14,7 @@ from tasks.ingest.prefect_tasks import (
     archive_inbox_task,
     check_output_task,
     missing_returns_task,
+    record_received_task,
     roster_check_task,
 )
 from tasks.ingest.preflight import check_run_parameters
@@ -62,10 +63,11 @@ def monthly_returns(
     quarantine = settings.county_dir(settings.data_dir / "quarantine") / period
     out = check_output_task(settings.county_dir(Path(out_dir) if out_dir else settings.out_dir), period, (quarantine,))
     files = archive_inbox_task(Path(inbox), settings.archive_dir) if reread != "failed" else []
+    files = record_received_task(url, period, as_is(files), run_id, reread, county_code=cc)  # before parsing
     # as_is(): large arguments go to the tasks without Prefect walking through them (flows.runner).
     batch = read_incremental_task(url, period, as_is(files), reread, county_code=cc)  # county return set apart
     county = load_county_task(url, period, batch.county_files, run_id, county_code=cc)  # the models judge it
-    findings = roster_check_task(url, as_is(batch), as_is(validate_task(as_is(batch), period)), county_code=cc)
+    findings = roster_check_task(url, as_is(batch), as_is(validate_task(as_is(batch), period, url, cc)), county_code=cc)
     loaded = load_run_task(url, period, as_is(batch), as_is(findings), settings, run_id)  # settings: county code
     del batch, findings  # loaded: the reports read the warehouse, so the batch's memory can go now
     n_violations = check_policy_task(url, period, run_id, county_code=cc)

@@ -60,6 +60,9 @@ class ReceivedFile:
     size_bytes: int
     # Why the entry was not read at all (a link, a device, no permission): then nothing was archived.
     refused: str = ""
+    # Parse only in a capped worker process, never in the run's own: an earlier run received this file
+    # and died before deciding it (tasks.ingest.received), so it may be what killed that run.
+    isolate_parse: bool = False
 
 
 @dataclass

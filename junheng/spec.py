@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as Bound
+
 TEMPLATE_VERSION = "JH-2026.1"
 COUNTY_TEMPLATE_VERSION = "JH-2026.1-县级"
 
@@ -59,6 +62,9 @@ class Field:
     # Largest value a real school can have (storable but impossible): above it is an error
     # (plausibility.impossible); None = no such bound.
     ceiling: float | None = None
+    # Compared with the school's own previous loaded return (PREVIOUS_PERIOD_JUMP), summed per section and
+    # shown in this unit; None = not compared.
+    previous_unit: str | None = None
 
     @property
     def length_limit(self) -> int | None:
@@ -94,6 +100,22 @@ CLASS_SIZE_CEILING = 100
 CLASS_ROWS_MAX = 500
 STUDENTS_PER_TEACHER_MAX = 60.0  # students of a section per 专任教师 of that section
 AREA_PER_STUDENT_RANGE = (0.5, 200.0)  # 教学及辅助用房面积 (m²) per student of the school, all rows
+
+
+class PreviousPeriodJump(BaseModel):
+    """Plausibility rule f (提醒, never blocking): a school's total of a field, per section, against the same
+    total in its own latest earlier loaded return. Flagged when it is more than ``factor`` times the
+    previous total or less than 1/``factor`` of it (an extra or a missing 0, a wrong unit, classes left
+    out or pasted twice); a previous total of 0 has no ratio and is not judged."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    factor: float = Bound(gt=1.0)
+
+
+# A school's enrolment, teachers, floor area or equipment value seldom triples or falls to a third in
+# one reporting step; a merger or a new building that does is confirmed by the school, not rejected.
+PREVIOUS_PERIOD_JUMP = PreviousPeriodJump(factor=3.0)
 
 
 @dataclass(frozen=True)
@@ -149,7 +171,7 @@ CLASSES = Sheet(
         Field("学段", "section", "enum", choices=SECTIONS),
         Field("年级", "grade", "text"),
         Field("班级", "class_name", "text"),
-        Field("学生数", "students", "int", ceiling=CLASS_SIZE_CEILING),
+        Field("学生数", "students", "int", ceiling=CLASS_SIZE_CEILING, previous_unit="人"),
         Field("其中随迁子女数", "migrant_students", "int", required=False, at_most="students"),
         Field("其中残疾学生数", "disabled_students", "int", required=False, at_most="students"),
     ),
@@ -162,7 +184,7 @@ TEACHERS = Sheet(
     "table",
     (
         Field("学段", "section", "enum", choices=SECTIONS),
-        Field("专任教师数", "teachers", "int"),
+        Field("专任教师数", "teachers", "int", previous_unit="人"),
         Field("高于规定学历教师数", "teachers_above_required_degree", "int", at_most="teachers"),
         Field("县级及以上骨干教师数", "backbone_teachers", "int", at_most="teachers"),
         Field("体育专任教师数", "pe_teachers", "int", at_most="teachers"),
@@ -190,10 +212,16 @@ FACILITIES = Sheet(
     "table",
     (
         Field("学段", "section", "enum", choices=FACILITY_SECTIONS),
-        Field("教学及辅助用房面积（平方米）", "teaching_aux_area_m2", "number"),
+        Field("教学及辅助用房面积（平方米）", "teaching_aux_area_m2", "number", previous_unit="平方米"),
         Field("其中：室内体育用房面积（平方米）", "indoor_sports_area_m2", "number", at_most="teaching_aux_area_m2"),
         Field("运动场地面积（平方米）", "sports_ground_area_m2", "number"),
-        Field("教学仪器设备值（万元）", "equipment_value_yuan", "number", note="表头单位决定换算：万元×10000，元×1"),
+        Field(
+            "教学仪器设备值（万元）",
+            "equipment_value_yuan",
+            "number",
+            note="表头单位决定换算：万元×10000，元×1",
+            previous_unit="元",
+        ),
         Field("网络多媒体教室数（间）", "multimedia_classrooms", "int"),
     ),
 )

@@ -8,6 +8,7 @@ dim_period, and no table relies on SERIAL (DuckDB has none).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -60,6 +61,26 @@ ingest_file = Table(
     Column("n_warnings", Integer, nullable=False),
     Column("run_id", String(36)),
     Column("processed_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("county_code", "period", "file_id"),
+    schema="audit",
+)
+
+# Every file a run received, recorded before it is read (tasks/ingest/received.py): a run that dies while
+# reading still leaves its files on record, and the next run finds those it never decided (no ingest_file
+# row). status: received (by run_id; the outcome is then ingest_file's) | interrupted (run_id died first).
+received_file = Table(
+    "received_file",
+    metadata,
+    _county_code(),
+    Column("period", String(7), nullable=False),
+    Column("file_id", String(64), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("archive_path", Text, nullable=False),
+    Column("size_bytes", BigInteger),
+    Column("received_at", DateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
     PrimaryKeyConstraint("county_code", "period", "file_id"),
     schema="audit",
 )

@@ -25,6 +25,7 @@ VERSION_TABLE = "alembic_version"
 REVISION_ZH = {
     "0001": "多县共用一个仓库的首个版本",
     "0002": "增加市级推进进度",
+    "0003": "读取前登记收到的文件",
 }
 
 
@@ -84,7 +85,13 @@ def schema_state(conn: Connection) -> SchemaState:
         revision = str(got[0]) if got else None
     else:
         # Released before the version was recorded: recognised by the tables each release added.
-        revision = "0002" if ("core", "fct_county_progress") in has_code else "0001"
+        revision = (
+            "0003"
+            if ("audit", "received_file") in has_code
+            else "0002"
+            if ("core", "fct_county_progress") in has_code
+            else "0001"
+        )
     head = head_revision()
     if revision == head:
         return SchemaState("current", revision, versioned)

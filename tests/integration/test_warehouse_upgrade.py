@@ -137,7 +137,7 @@ def test_a_first_release_warehouse_upgrades_and_runs_like_a_new_one(
         _run(tmp_path, warehouse_url, OCT, {k: f() for k, f in OCTOBER.items()}, "oct-refused")
 
     assert main(["warehouse", "upgrade", "--warehouse", warehouse_url]) == 0
-    assert "版本 0001（多县共用一个仓库的首个版本） → 0002" in capsys.readouterr().out
+    assert "版本 0001（多县共用一个仓库的首个版本） → 0003" in capsys.readouterr().out
     kept = _v1_rows(warehouse_url)
     for name, before in september_rows.items():
         pd.testing.assert_frame_equal(kept[name], before, check_dtype=False, obj=name)
@@ -163,7 +163,7 @@ def test_versions_before_the_record_and_after_this_program(tmp_path: Path) -> No
     with eng.begin() as conn:
         conn.execute(sa.text("DROP TABLE audit.alembic_version"))
     init_warehouse(eng)
-    assert list(query_frame(eng, "SELECT version_num FROM audit.alembic_version")["version_num"]) == ["0002"]
+    assert list(query_frame(eng, "SELECT version_num FROM audit.alembic_version")["version_num"]) == ["0003"]
     with eng.begin() as conn:
         conn.execute(sa.text("UPDATE audit.alembic_version SET version_num = '0099'"))
     with pytest.raises(ConfigError, match=r"结构版本 0099 比本程序新.*相同或更新版本的 junheng"):

@@ -36,7 +36,7 @@ EMITTED = (
     "text.too_long total.mismatch value.bad_date value.bad_period value.excel_error value.formula_no_value "
     "value.negative value.not_a_number value.not_in_list value.pair value.percent_range value.ratio_range "
     "value.required plausibility.impossible plausibility.duplicate_row plausibility.too_many_rows "
-    "plausibility.students_per_teacher plausibility.area_per_student"
+    "plausibility.students_per_teacher plausibility.area_per_student plausibility.previous_period file.run_interrupted"
 ).split()
 
 
