@@ -21,9 +21,8 @@ from tasks.publish.template import write_return
 MODEL_MARTS = ("school_indicators", "school_compliance", "county_cv")
 
 
-def with_far_cell(src: Path, dst: Path) -> Path:
-    """A copy of a return with one value at XFD1048576 of 班级学生 (an 18 KB file the parser would
-    turn into a 549 GB grid)."""
+def classes_part(src: Path) -> str:
+    """The worksheet part of 班级学生 (from the workbook and its relationships)."""
     with zipfile.ZipFile(src) as z:
         wb = z.read("xl/workbook.xml").decode()
         rels = z.read("xl/_rels/workbook.xml.rels").decode()
@@ -32,12 +31,38 @@ def with_far_cell(src: Path, dst: Path) -> Path:
     target = re.search(rf'Id="{rid.group(1)}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{rid.group(1)}"', rels)
     assert target
     part = (target.group(1) or target.group(2)).lstrip("/")
-    part = part if part.startswith("xl/") else f"xl/{part}"
+    return part if part.startswith("xl/") else f"xl/{part}"
+
+
+def with_far_cell(src: Path, dst: Path) -> Path:
+    """A copy of a return with one value at XFD1048576 of 班级学生 (an 18 KB file the parser would
+    turn into a 549 GB grid)."""
+    part = classes_part(src)
     far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for m in zin.infolist():
             data = zin.read(m.filename)
             zout.writestr(m, data.replace(b"</sheetData>", far + b"</sheetData>") if m.filename == part else data)
+    return dst
+
+
+def with_million_class_rows(src: Path, dst: Path) -> Path:
+    """A copy of a return whose 班级学生 holds 1,048,575 class rows below its header, every row one
+    class of 40 (41.9 M pupils), written straight into the sheet's XML: a file of about half a MB."""
+    part = classes_part(src)
+    with zipfile.ZipFile(src) as z:
+        xml = z.read(part)
+        strings = re.findall(rb"<si>(.*?)</si>", z.read("xl/sharedStrings.xml"), re.S)
+    primary = strings.index("<t>小学</t>".encode())
+    header = re.search(rb'<row r="1".*?</row>', xml, re.S)
+    assert header
+    # Rows without an address follow the previous one (as the parser reads them): rows 2 to 1,048,576.
+    row = b'<row><c t="s"><v>%d</v></c><c><v>1</v></c><c><v>1</v></c><c><v>40</v></c></row>' % primary
+    data = b"<sheetData>" + header.group(0) + row * 1_048_575 + b"</sheetData>"
+    xml = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", lambda _: data, xml, flags=re.S)
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for m in zin.infolist():
+            zout.writestr(m, xml if m.filename == part else zin.read(m.filename), zipfile.ZIP_DEFLATED, 9)
     return dst
 
 
@@ -75,6 +100,8 @@ def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) 
     shutil.copy2(inbox / "A.xlsx", inbox / "A(1).xlsx")  # a byte-identical copy, as mail clients save it
     shutil.copy2(inbox / "C.xlsx", inbox / long_name)
     with_far_cell(inbox / "B-final.xlsx", inbox / "乙小学-远处单元格.xlsx")
+    rows = with_million_class_rows(inbox / "C.xlsx", inbox / "丙学校-百万班级.xlsx")
+    assert rows.stat().st_size < 600_000  # half a MB on disk: no size limit can catch it
     (inbox / "3708300009_环境.xlsx").symlink_to("/proc/self/environ")
     os.mkfifo(inbox / "管道.xlsx")
     (inbox / ".隐藏.xlsx").write_text("不是报表", encoding="utf-8")
@@ -96,13 +123,24 @@ def test_attack_files_never_stop_the_county(tmp_path: Path, warehouse_url: str) 
 
     status = after["return_status"].set_index("file_name")["status"]
     absurd = ("戊小学-万亿学生.xlsx", "己小学-班级贴了两次.xlsx", "庚小学-标识码11位.xlsx")
-    for refused in ("乙小学-远处单元格.xlsx", "3708300009_环境.xlsx", "管道.xlsx", ".隐藏.xlsx", *absurd):
+    for refused in (
+        "乙小学-远处单元格.xlsx",
+        "丙学校-百万班级.xlsx",
+        "3708300009_环境.xlsx",
+        "管道.xlsx",
+        ".隐藏.xlsx",
+        *absurd,
+    ):
         assert status[refused] == "rejected", refused
     assert "A(1).xlsx" not in status.index and long_name not in status.index  # copies: one return each
 
     issues = after["validation_issues"]
     msg = dict(zip(issues["file_name"], issues["message"], strict=False))
     assert "工作表「班级学生」XFD1048576 单元格" in msg["乙小学-远处单元格.xlsx"]
+    assert (
+        "工作表「班级学生」D1048576 单元格：这个单元格有内容，使工作表达到 1,048,576 行 × 6 列"
+        in msg["丙学校-百万班级.xlsx"]
+    )
     assert "符号链接" in msg["3708300009_环境.xlsx"] and "不是普通文件" in msg["管道.xlsx"]
     assert "与「A.xlsx」内容完全相同" in msg["A(1).xlsx"] and "与「C.xlsx」内容完全相同" in msg[long_name]
     # Absurd data: each file's errors, located (the header is row 1, the first class row 2).
