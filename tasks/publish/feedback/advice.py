@@ -19,6 +19,7 @@ from tasks.publish.cells import as_text, num
 from tasks.publish.feedback.amounts import VALUE_UNITS, class_over, fmt, school_over, shortfall
 from tasks.publish.feedback.book import Book
 from tasks.publish.feedback.locate import Place, resource_place, students_place, target_sheet
+from tasks.publish.feedback.marks import Records, as_records
 
 COLUMNS = ["sheet", "cell", "rule", "severity", "value", "message", "section", "listed"]
 R_CODES = tuple(f"R{i}" for i in range(1, 8))
@@ -94,12 +95,12 @@ def _outlier_rows(wb: Book, ctx: SchoolContext, taken: set[tuple[str, str]]) -> 
     return rows
 
 
-def advise(wb: Book, findings: pd.DataFrame, ctx: SchoolContext | None = None) -> pd.DataFrame:
-    """The findings to mark and list for one file, located on ``wb``'s own sheets."""
+def advise(wb: Book, findings: pd.DataFrame | Records, ctx: SchoolContext | None = None) -> Records:
+    """The findings to mark and list for one file, located on ``wb``'s own sheets (rows of COLUMNS)."""
     ctx = ctx or SchoolContext()
     out: list[dict[str, Any]] = []
     warned: set[tuple[str, str]] = set()  # (sheet, cell) a validation 提醒 already names
-    for f in findings.to_dict("records"):
+    for f in as_records(findings) if isinstance(findings, pd.DataFrame) else findings:
         rule, severity = as_text(f["rule"]), as_text(f["severity"])
         if rule in R_CODES and severity == "violation":
             out += _shortfall(wb, f, ctx)
@@ -126,4 +127,4 @@ def advise(wb: Book, findings: pd.DataFrame, ctx: SchoolContext | None = None) -
             warned.add((title, as_text(f["cell"])))
         out.append(_row(f))
     out += _outlier_rows(wb, ctx, warned)
-    return pd.DataFrame(out, columns=COLUMNS)
+    return out

@@ -13,17 +13,19 @@ import io
 import posixpath
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from tasks.publish.cells import as_text
 from tasks.publish.feedback.advice import SchoolContext, advise
-from tasks.publish.feedback.book import Book, from_sheets
+from tasks.publish.feedback.book import Book, LazyGrids
 from tasks.publish.feedback.issues import HEADER_ROW, ISSUES_SHEET, issue_rows
 from tasks.publish.feedback.issues_xml import issues_names, issues_sheet_xml
 from tasks.publish.feedback.locate import target_sheet
-from tasks.publish.feedback.marks import AUTHOR, COMMENT_SIZE, by_cell, comment_text, worst
+from tasks.publish.feedback.marks import AUTHOR, COMMENT_SIZE, Records, by_cell, comment_text, worst
 from tasks.publish.feedback.sheet_xml import (
     DOC_REL_NS,
     add_legacy_drawing,
@@ -36,9 +38,9 @@ from tasks.publish.feedback.sheet_xml import (
     unselect,
     vml_xml,
 )
-from tasks.publish.feedback.styles_xml import MAIN_NS, Styles, check, parse
+from tasks.publish.feedback.styles_xml import MAIN_NS, Styles, check, parse, wellformed
 from tasks.publish.feedback.workbook_xml import add_sheet_first, decode
-from tasks.read.workbook import load_sheets
+from tasks.publish.feedback.zip_out import ZipOut, raw_member
 
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -70,7 +72,7 @@ def _append(text: str, closing: str, xml: str) -> str:
     return text.replace(closing, xml + closing)
 
 
-def _sheet_parts(parts: dict[str, bytes]) -> tuple[dict[str, str], str]:
+def _sheet_parts(parts: dict[str, bytes], names: set[str]) -> tuple[dict[str, str], str]:
     """Sheet title → worksheet part, and the workbook's relationships text (checked plain)."""
     rels_text = decode(parts["xl/_rels/workbook.xml.rels"])
     rels = parse(rels_text.encode("utf-8"))
@@ -82,34 +84,62 @@ def _sheet_parts(parts: dict[str, bytes]) -> tuple[dict[str, str], str]:
     out = {}
     for s in wb.iter(f"{{{MAIN_NS}}}sheet"):
         kind, target, mode = types.get(s.get(f"{{{DOC_REL_NS}}}id"), ("", "", None))
-        check(kind == f"{DOC_REL_NS}/worksheet" and mode != "External" and _part(target) in parts)
+        check(kind == f"{DOC_REL_NS}/worksheet" and mode != "External" and _part(target) in names)
         out[s.get("name", "")] = _part(target)
     return out, rels_text
 
 
-def edit(src: Path, book: Book, rows: pd.DataFrame, listed: pd.DataFrame, name: str, status: str, header: str) -> bytes:
-    """The feedback workbook's bytes; NotPlain when the file is not one this edits safely."""
-    with zipfile.ZipFile(src) as zf:
+@dataclass
+class Package:
+    """The school's .xlsx in memory: its members in order, the parts an edit reads (decompressed) and the
+    worksheets by title; the other members are copied as they are compressed."""
+
+    data: bytes
+    infos: list[zipfile.ZipInfo]
+    parts: dict[str, bytes]
+    sheet_part: dict[str, str]  # title → worksheet part, in tab order
+    rels_text: str  # xl/_rels/workbook.xml.rels
+
+    @property
+    def names(self) -> list[str]:
+        return [i.filename for i in self.infos]
+
+
+def open_package(data: bytes) -> Package:
+    """The package's members, checked plain; NotPlain when the file is not one this edits safely."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         infos = zf.infolist()
         names = [i.filename for i in infos]
         check(len(set(names)) == len(names) and all(p in names for p in _NEEDED))
         check(not any(i.flag_bits & 0x1 for i in infos))  # encrypted members
-        lower = {n.lower() for n in names}
+        lower = [n.lower() for n in names]
         check(not any(n.endswith(".vml") or "comments" in n or "vbaproject" in n for n in lower))
-        parts = {n: zf.read(n) for n in names}
-    main = [r.get("Target", "") for r in parse(parts["_rels/.rels"]) if r.get("Type", "").endswith("/officeDocument")]
-    check(len(main) == 1 and main[0].lstrip("/") == "xl/workbook.xml")
+        parts = {n: zf.read(n) for n in _NEEDED}
+        rels = parse(parts["_rels/.rels"])
+        main = [r.get("Target", "") for r in rels if r.get("Type", "").endswith("/officeDocument")]
+        check(len(main) == 1 and main[0].lstrip("/") == "xl/workbook.xml")
+        sheet_part, rels_text = _sheet_parts(parts, set(names))
+        check(ISSUES_SHEET not in sheet_part)
+        for part in sheet_part.values():  # every sheet is edited (print set-up, tab selection), and its rels
+            parts[part] = zf.read(part)
+            if _rels_path(part) in names:
+                parts[_rels_path(part)] = zf.read(_rels_path(part))
+    return Package(data, infos, parts, sheet_part, rels_text)
+
+
+def edit(pkg: Package, rows: Records, listed: Records, name: str, status: str, header: str) -> bytes:
+    """The feedback workbook's bytes; NotPlain when the file is not one this edits safely."""
+    parts, names, book = pkg.parts, pkg.names, Book(dict.fromkeys(pkg.sheet_part, ()))
+    lower = {n.lower() for n in names}
     types_text = decode(parts["[Content_Types].xml"])
     types = parse(types_text.encode("utf-8"))
     check(types.tag == f"{{{CT_NS}}}Types")
     check(
         [o.get("ContentType") for o in types if o.get("PartName", "").lower() == "/xl/workbook.xml"] == [_WORKBOOK_CT]
     )
-    sheet_part, rels_text = _sheet_parts(parts)
-    check(list(sheet_part) == book.sheetnames and ISSUES_SHEET not in sheet_part)
     # The calculation chain names cells by sheet position; openpyxl drops it too and Excel rebuilds it.
     chain = [n for n in names if n.lower() == "xl/calcchain.xml"]
-    rels_text = re.sub(r"""<Relationship\b[^>]*/calcChain["'][^>]*/>""", "", rels_text)
+    rels_text = re.sub(r"""<Relationship\b[^>]*/calcChain["'][^>]*/>""", "", pkg.rels_text)
     types_text = re.sub(r"""<Override\b[^>]*PartName=["']/xl/calcChain\.xml["'][^>]*/>""", "", types_text, flags=re.I)
 
     styles = Styles(decode(parts["xl/styles.xml"]))
@@ -120,29 +150,31 @@ def edit(src: Path, book: Book, rows: pd.DataFrame, listed: pd.DataFrame, name: 
             marks.setdefault(title, {})[ref] = found
     changed: dict[str, bytes] = {}
     block = 0
-    for title, part in sheet_part.items():
+    for title, part in pkg.sheet_part.items():
         text = decode(parts[part])
         check_sheet(text)
         text = unselect(fit_to_width(text))
-        origin = merged_origin(text)
         comments: dict[str, str] = {}
         colours: dict[str, str] = {}
-        for ref, found in marks.get(title, {}).items():  # later findings on a merged area win, as in openpyxl
-            at = origin(ref)
-            comments[at] = comment_text(found)
-            colour = worst(found)
-            if colour is not None:
-                colours[at] = colour
-            else:
-                colours.pop(at, None)
-        text = restyle(text, colours, styles.with_fill)
+        if title in marks:
+            origin = merged_origin(text)
+            for ref, found in marks[title].items():  # later findings on a merged area win, as in openpyxl
+                at = origin(ref)
+                comments[at] = comment_text(found)
+                colour = worst(found)
+                if colour is not None:
+                    colours[at] = colour
+                else:
+                    colours.pop(at, None)
+            text = restyle(text, colours, styles.with_fill)
         if comments:
             block += 1
             text = _add_comments(parts, changed, lower, part, text, comments, block)
             types_text = _add_comment_types(types_text, changed)
+        data = text.encode("utf-8")
         if colours or comments:  # cells or elements added: still well-formed (attribute edits alone are)
-            parse(text.encode("utf-8"))
-        changed[part] = text.encode("utf-8")
+            wellformed(data)
+        changed[part] = data
 
     rows_out = issue_rows(name, status, listed)
     sheet_name = _free(lower, "xl/worksheets/sheet{}.xml")
@@ -160,15 +192,19 @@ def edit(src: Path, book: Book, rows: pd.DataFrame, listed: pd.DataFrame, name: 
     changed["xl/_rels/workbook.xml.rels"] = rels_text.encode("utf-8")
     changed["[Content_Types].xml"] = types_text.encode("utf-8")
     for n in (sheet_name, "xl/workbook.xml", "xl/styles.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
-        parse(changed[n])  # still well-formed
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-        for n in names:
-            if n not in chain:
-                dst.writestr(n, changed.pop(n, parts[n]))
-        for n, data in changed.items():
-            dst.writestr(n, data)
-    return buf.getvalue()
+        wellformed(changed[n])
+    dst = ZipOut()
+    for info in pkg.infos:
+        n = info.filename
+        if n in chain:
+            continue
+        if n in changed:
+            dst.deflate(n, changed.pop(n))
+        else:
+            dst.copy(info, raw_member(pkg.data, info))
+    for n, data in changed.items():
+        dst.deflate(n, data)
+    return dst.getvalue()
 
 
 def _add_comments(
@@ -198,7 +234,7 @@ def _add_comments(
     new = relationships([(c_id, "comments", "/" + comments_part), (v_id, "vmlDrawing", "/" + vml_part)])
     changed[rels_part] = _append(rels_text, "</Relationships>", new).encode("utf-8")
     for n in (comments_part, vml_part, rels_part):
-        parse(changed[n])  # still well-formed
+        wellformed(changed[n])
     return add_legacy_drawing(text, v_id)
 
 
@@ -212,16 +248,26 @@ def _add_comment_types(types_text: str, changed: dict[str, bytes]) -> str:
 
 
 def fast_feedback(
-    src: Path, name: str, status: str, findings: pd.DataFrame, header: str, context: SchoolContext | None
+    src: Path,
+    name: str,
+    status: str,
+    findings: pd.DataFrame | Records,
+    header: str,
+    context: SchoolContext | None,
 ) -> tuple[bytes, int] | None:
     """The feedback's bytes and how many 提醒 it lists, or None when openpyxl must write it."""
-    if not zipfile.is_zipfile(src):  # .xls, HTML saved as .xls: openpyxl rebuilds them from their cells
-        return None
     try:
-        book = from_sheets(load_sheets(str(src)))
-        rows = advise(book, findings, context)
-        listed = rows[rows["listed"].astype(bool)]
-        data = edit(src, book, rows, listed, name, status, header)
+        data = src.read_bytes()
+        if not data.startswith(b"PK"):  # .xls, HTML saved as .xls: openpyxl rebuilds them from their cells
+            return None
+        pkg = open_package(data)
+        grids = LazyGrids(data, list(pkg.sheet_part))
+        try:
+            rows = advise(Book(grids), findings, context)
+        finally:
+            grids.close()
+        listed = [r for r in rows if r["listed"]]
+        out = edit(pkg, rows, listed, name, status, header)
     except Exception:  # unreadable here, NotPlain, a broken part or anything unforeseen: openpyxl decides
         return None
-    return data, int((listed["severity"] == "warning").sum())
+    return out, sum(as_text(r["severity"]) == "warning" for r in listed)

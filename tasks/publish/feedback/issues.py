@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -37,16 +38,20 @@ SEVERITY_FILL = {
 }
 
 
-def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = ["sheet", "cell", "rule", "severity", "value", "message"]
-    have = [c for c in cols if c in findings.columns]
-    return [
-        {c: as_text(v) for c, v in zip(have, row, strict=True)}
-        for row in zip(*(findings[c].tolist() for c in have), strict=True)
-    ]
+_COLUMNS = ("sheet", "cell", "rule", "severity", "value", "message")
 
 
-def issue_rows(file_name: str, status: str, findings: pd.DataFrame) -> list[list[Any]]:
+def _records(findings: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    if isinstance(findings, pd.DataFrame):
+        have = [c for c in _COLUMNS if c in findings.columns]
+        return [
+            {c: as_text(v) for c, v in zip(have, row, strict=True)}
+            for row in zip(*(findings[c].tolist() for c in have), strict=True)
+        ]
+    return [{c: as_text(f[c]) for c in _COLUMNS if c in f} for f in findings]
+
+
+def issue_rows(file_name: str, status: str, findings: pd.DataFrame | Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """The sheet's rows: 1 = title, 2 = hint, 3 blank, 4 = headers, 5… = findings, worst first."""
     recs = sorted(_records(findings), key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["sheet"], f["rule"]))
     rows: list[list[Any]] = [
@@ -83,7 +88,9 @@ def row_height(row: list[Any]) -> int:
     return 15 * row_lines(row) + 4
 
 
-def add_issues_sheet(wb: Workbook, file_name: str, status: str, findings: pd.DataFrame, header: str) -> Worksheet:
+def add_issues_sheet(
+    wb: Workbook, file_name: str, status: str, findings: pd.DataFrame | Sequence[Mapping[str, Any]], header: str
+) -> Worksheet:
     """Put 问题清单 first in ``wb`` (replacing one left from an earlier feedback), opened on it."""
     if ISSUES_SHEET in wb.sheetnames:
         del wb[ISSUES_SHEET]

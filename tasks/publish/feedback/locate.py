@@ -41,11 +41,13 @@ class Table:
         col = self.columns.get("section")
         if col is None:
             return []
-        out = []
-        for r, v in enumerate(self.book.column(self.title, col, self.header_row + 1), start=self.header_row + 1):
-            if isinstance(v, str) and v.strip() == section_label:
-                out.append(r)
-        return out
+        key = ("rows", self.title, section_label)
+        if key not in self.book.found:
+            start = self.header_row + 1
+            values = self.book.column(self.title, col, start)
+            rows = [r for r, v in enumerate(values, start=start) if isinstance(v, str) and v.strip() == section_label]
+            self.book.found[key] = rows
+        return list(self.book.found[key])
 
     def cell(self, code: str, row: int) -> str | None:
         col = self.columns.get(code)
@@ -57,6 +59,14 @@ class Table:
 
 def table(wb: Book, sheet: spec.Sheet) -> Table | None:
     """The workbook's tab for a spec table sheet (by name or a known synonym) and its header."""
+    key = ("table", sheet.name)
+    if key not in wb.found:
+        wb.found[key] = _table(wb, sheet)
+    found: Table | None = wb.found[key]
+    return found
+
+
+def _table(wb: Book, sheet: spec.Sheet) -> Table | None:
     title = next((n for n in wb.sheetnames if n == sheet.name or match_sheet_name(n) == sheet.name), None)
     if title is None:
         return None

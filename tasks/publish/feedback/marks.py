@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -19,11 +20,22 @@ MARK_COLOURS = {"error": "FFFFC7CE", "violation": "FFFFEB9C", "warning": "FFFFEB
 _A1_RE = re.compile(r"^([A-Z]{1,3})([1-9]\d{0,6})$")
 
 
-def by_cell(findings: pd.DataFrame) -> dict[tuple[str, str], list[dict[str, Any]]]:
+Records = list[dict[str, Any]]
+
+
+def as_records(findings: pd.DataFrame | Iterable[Mapping[str, Any]]) -> Records:
+    """Findings as plain dicts: a school's handful is handled row by row, where a DataFrame costs more
+    per row than the work itself."""
+    if isinstance(findings, pd.DataFrame):
+        cols = list(findings.columns)  # to_dict("records") without its per-call cost
+        return [dict(zip(cols, row, strict=True)) for row in zip(*(findings[c].tolist() for c in cols), strict=True)]
+    return [dict(f) for f in findings]
+
+
+def by_cell(findings: pd.DataFrame | Records) -> dict[tuple[str, str], list[dict[str, Any]]]:
     """The findings of each (sheet, A1 cell) they name; findings naming no single cell are left out."""
     out: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    cols = list(findings.columns)  # to_dict("records") without its per-call cost
-    for f in (dict(zip(cols, row, strict=True)) for row in zip(*(findings[c].tolist() for c in cols), strict=True)):
+    for f in as_records(findings) if isinstance(findings, pd.DataFrame) else findings:
         cell = as_text(f["cell"])
         if _A1_RE.match(cell) and as_text(f["sheet"]):
             out[(as_text(f["sheet"]), cell)].append(f)

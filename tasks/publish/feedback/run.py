@@ -20,6 +20,7 @@ from junheng.policy import period_start
 from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.publish.cells import as_text, num
 from tasks.publish.feedback.advice import SchoolContext
+from tasks.publish.feedback.marks import Records, as_records
 from tasks.publish.feedback.names import rule_name
 from tasks.publish.feedback.quarantine import quarantine_rejected
 from tasks.publish.feedback.school import write_school_feedback
@@ -50,10 +51,11 @@ WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.me
 """
 
 
-# From this many feedback workbooks on, they are written by worker processes. A plain .xlsx is edited at the
-# zip level in milliseconds, so the workers' start-up (imports in each) pays off only for a very large
-# period; the openpyxl fallback is the CPU-bound part they help with.
+# From this many feedback workbooks on, worker processes help write them. A worker's start-up (the
+# imports, in the forkserver) costs about as much as 500 workbooks, and this process waits for the
+# chunks queued to a worker before it is up: below this a pool would not pay.
 PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "1000"))
+CHUNK = 8  # workbooks per task: small enough for the two ends to meet evenly
 
 
 @dataclass
@@ -64,32 +66,56 @@ class Job:
     archive_path: Path
     file_name: str
     status: str
-    findings: pd.DataFrame
+    findings: pd.DataFrame | Records  # the file's rows of mart.validation_issues
     out: Path
     header: str
     context: SchoolContext | None
 
 
-def write_job(job: Job) -> tuple[str, Path, int | None]:
+Result = tuple[str, Path, int | None]  # file id, feedback path, 提醒 listed (None: the file could not be opened)
+
+
+def write_job(job: Job) -> Result:
     path, n_warnings = write_school_feedback(
         job.archive_path, job.file_name, job.status, job.findings, job.out, job.header, job.context
     )
     return job.file_id, path, n_warnings
 
 
-def run_jobs(jobs: Sequence[Job], write: Callable[[Job], tuple[str, Path, int | None]] = write_job) -> list[Any]:
-    """Every job's result, in worker processes when there are many (forkserver: the flow process runs
-    Prefect's threads, and forking a threaded process can deadlock); here when the pool cannot start."""
+def write_chunk(write: Callable[[Job], Result], jobs: Sequence[Job]) -> list[Result]:
+    return [write(j) for j in jobs]
+
+
+def run_jobs(jobs: Sequence[Job], write: Callable[[Job], Result] = write_job) -> list[Result]:
+    """Every job's result, in order. When there are many, worker processes (one per core but this one;
+    forkserver: the flow process runs Prefect's threads, and forking a threaded process can deadlock) take
+    chunks from the front while this process writes from the back whatever no worker has started, so the
+    workers' start-up is never waited for; a chunk whose worker died is written here."""
     procs = min(os.cpu_count() or 1, 8)
     if procs < 2 or PARALLEL_MIN <= 0 or len(jobs) < PARALLEL_MIN:
-        return [write(j) for j in jobs]
+        return write_chunk(write, jobs)
+    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    done: list[list[Result] | None] = [None] * len(chunks)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
     try:
-        with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
-            return list(pool.map(write, jobs, chunksize=max(1, len(jobs) // (4 * procs))))
+        pool = ProcessPoolExecutor(max_workers=procs - 1, mp_context=ctx)
+        futures = [pool.submit(write_chunk, write, c) for c in chunks]
     except (BrokenProcessPool, OSError):
-        return [write(j) for j in jobs]
+        return write_chunk(write, jobs)
+    try:
+        for i in reversed(range(len(chunks))):
+            if futures[i].cancel():  # not started by a worker: this process writes it
+                done[i] = write_chunk(write, chunks[i])
+        for i, f in enumerate(futures):
+            if done[i] is None:
+                try:
+                    done[i] = f.result()
+                except (BrokenProcessPool, OSError):
+                    done[i] = write_chunk(write, chunks[i])
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)  # idle workers leave on their own
+    return [r for chunk in done if chunk is not None for r in chunk]
 
 
 # A feedback workbook's name in UTF-8 bytes: the atomic writer's temporary name adds about 22 bytes
@@ -180,13 +206,15 @@ def write_feedback(
     warnings: dict[str, int] = {}
     taken: set[str] = set()
     files = status[status["file_id"].notna() & (status["status"] != "superseded")]
-    by_file = {str(k): g for k, g in issues.groupby("file_id", sort=False)} if not issues.empty else {}
+    by_file: dict[str, Records] = defaultdict(list)
+    for f in as_records(issues):  # plain rows: a school's handful costs less than a DataFrame of them
+        by_file[str(f["file_id"])].append(f)
     jobs: list[Job] = []
     for rec in files.to_dict("records"):
         fid, code = str(rec["file_id"]), as_text(rec["school_code"])
-        mine = by_file.get(fid, issues.iloc[0:0])
+        mine = by_file.get(fid, [])
         school = ctx.get(code) if rec["status"] == "loaded" else None
-        if mine.empty and (school is None or not school.outliers):
+        if not mine and (school is None or not school.outliers):
             continue
         name = feedback_name(code, as_text(rec["file_name"]), taken, fid)
         header = page_header(county, names.get(code, ""), code, period)

@@ -26,7 +26,16 @@ from tasks.publish.feedback.book import from_workbook
 from tasks.publish.feedback.fast import fast_feedback
 from tasks.publish.feedback.issues import add_issues_sheet
 from tasks.publish.feedback.locate import target_sheet
-from tasks.publish.feedback.marks import AUTHOR, COMMENT_SIZE, MARK_COLOURS, by_cell, comment_text, worst
+from tasks.publish.feedback.marks import (
+    AUTHOR,
+    COMMENT_SIZE,
+    MARK_COLOURS,
+    Records,
+    as_records,
+    by_cell,
+    comment_text,
+    worst,
+)
 from tasks.publish.files import write_atomic
 from tasks.read.workbook import load_sheets
 
@@ -82,7 +91,7 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def mark_cells(wb: Workbook, findings: pd.DataFrame) -> int:
+def mark_cells(wb: Workbook, findings: Records) -> int:
     """Fill and comment every located cell (worst severity's colour); returns how many were marked."""
     book = from_workbook(wb)
     marked = 0
@@ -113,21 +122,20 @@ def save(wb: Workbook, path: Path) -> Path:
     return write_atomic(path, buf.getvalue())
 
 
-def not_read(findings: pd.DataFrame) -> bool:
+def not_read(findings: Records) -> bool:
     """Whether the reader refused the file itself (file.* errors). A note such as file.duplicate is
     about a file that was read: the school still gets its own workbook."""
-    rules, severities = findings["rule"].astype(str), findings["severity"].astype(str)
-    return bool((rules.str.startswith("file.") & (severities == "error")).any())
+    return any(str(f["rule"]).startswith("file.") and str(f["severity"]) == "error" for f in findings)
 
 
-def cannot_open(path: Path, file_name: str, findings: pd.DataFrame) -> Path:
+def cannot_open(path: Path, file_name: str, findings: Records) -> Path:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = "反馈"
     ws["A1"] = safe_text(f"文件「{file_name}」无法打开，本次报送未被受理")
     ws["A1"].font = Font(bold=True, size=13)
-    reasons = [safe_text(as_text(m)) for m in findings["message"]] or ["文件无法读取。"]
+    reasons = [safe_text(as_text(f["message"])) for f in findings] or ["文件无法读取。"]
     ws["A3"], ws["A3"].font = "原因：", _BOLD
     for i, r in enumerate(reasons, start=4):
         ws.cell(i, 1, r).alignment = _WRAP
@@ -145,7 +153,7 @@ def school_feedback(
     archive_path: Path,
     file_name: str,
     status: str,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | Records,
     out: Path,
     header: str = "",
     context: SchoolContext | None = None,
@@ -160,12 +168,13 @@ def write_school_feedback(
     archive_path: Path,
     file_name: str,
     status: str,
-    findings: pd.DataFrame,
+    findings: pd.DataFrame | Records,
     out: Path,
     header: str = "",
     context: SchoolContext | None = None,
 ) -> tuple[Path, int | None]:
     """school_feedback, and how many 提醒 its 问题清单 lists (None when the file could not be opened)."""
+    findings = as_records(findings)
     if not_read(findings) or not archive_path.is_file():
         return cannot_open(out, file_name, findings), None
     header = header or file_name
@@ -177,14 +186,14 @@ def write_school_feedback(
         return cannot_open(out, file_name, findings), None
     try:
         rows = advise(from_workbook(wb), findings, context)
-        listed = rows[rows["listed"].astype(bool)]
+        listed = [r for r in rows if r["listed"]]
         mark_cells(wb, rows)
         add_issues_sheet(wb, file_name, status, listed, header)
         path = save(wb, out)
     except Exception:  # one odd workbook must not stop the feedback of the others: the list alone
-        listed = findings.assign(listed=True)
+        listed = findings
         wb = Workbook()
         add_issues_sheet(wb, file_name, status, listed, header)
         del wb[wb.sheetnames[1]]
         path = save(wb, out)
-    return path, int((listed["severity"] == "warning").sum())
+    return path, sum(as_text(f["severity"]) == "warning" for f in listed)

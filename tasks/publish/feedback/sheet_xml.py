@@ -16,10 +16,12 @@ from tasks.publish.feedback.styles_xml import MAIN_NS, check, xml_attr, xml_text
 
 DOC_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _ROOT = re.compile(r"<worksheet\b[^>]*>")
-_ANY_CELL = re.compile(r"<c[\s/>]")
-_ANY_ROW = re.compile(r"<row[\s/>]")
 _CELL = re.compile(r"""<c\s[^>]*?\br\s*=\s*["']([A-Z]{1,3})(\d+)["'][^>]*?(/?)>""")
 _ROW = re.compile(r"""<row\s[^>]*?\br\s*=\s*["'](\d+)["'][^>]*?(/?)>""")
+# A cell or row tag without its r="…" (or with one _CELL/_ROW would not read): the sheet is left to openpyxl.
+_UNREFERENCED = re.compile(
+    r"""<c(?=[\s/>])(?![^>]*?\sr\s*=\s*["'][A-Z]{1,3}\d+["'])|<row(?=[\s/>])(?![^>]*?\sr\s*=\s*["']\d+["'])"""
+)
 _S_ATTR = re.compile(r"""\ss\s*=\s*["'](\d+)["']""")
 _TAB_SELECTED = re.compile(r"""\s+tabSelected\s*=\s*(["'])[^"']*\1""")
 _SHEET_VIEW = re.compile(r"<sheetView\b[^>]*>")
@@ -37,8 +39,7 @@ def check_sheet(text: str) -> None:
     """Only a plain worksheet in the default namespace, every row and cell referenced, no comments yet."""
     root = _ROOT.search(text)
     check(root is not None and f'xmlns="{MAIN_NS}"' in root.group(0))
-    check(len(_ANY_CELL.findall(text)) == len(_CELL.findall(text)))
-    check(len(_ANY_ROW.findall(text)) == len(_ROW.findall(text)))
+    check(_UNREFERENCED.search(text) is None)
     check("<sheetData" in text and text.count("</worksheet>") == 1 and "<legacyDrawing " not in text)
 
 
@@ -86,11 +87,16 @@ def _insert_cell(text: str, col: str, row: int, cell: str) -> str:
 
 def restyle(text: str, refs: Mapping[str, str], new_style: Callable[[int, str], int]) -> str:
     """Give each cell of ``refs`` (A1 → severity) ``new_style(its format, severity)``, making empty cells."""
+    cells: dict[tuple[str, str], re.Match[str]] = {}
+    for c in _CELL.finditer(text):  # one pass over the sheet, whatever the number of marks
+        cells.setdefault((c[1], c[2]), c)
+    edits: list[tuple[int, int, str]] = []
+    missing: list[tuple[str, int, str]] = []
     for ref, severity in refs.items():
         col, row = re.match(r"([A-Z]+)(\d+)$", ref).groups()  # type: ignore[union-attr]
-        m = next((c for c in _CELL.finditer(text) if c[1] == col and c[2] == row), None)
+        m = cells.get((col, row))
         if m is None:
-            text = _insert_cell(text, col, int(row), f'<c r="{ref}" s="{new_style(0, severity)}"/>')
+            missing.append((col, int(row), f'<c r="{ref}" s="{new_style(0, severity)}"/>'))
             continue
         tag = m.group(0)
         s = _S_ATTR.search(tag)
@@ -99,7 +105,11 @@ def restyle(text: str, refs: Mapping[str, str], new_style: Callable[[int, str], 
             tag = tag[: s.start()] + f' s="{style}"' + tag[s.end() :]
         else:
             tag = re.sub(r"(/?>)$", f' s="{style}"\\1', tag)
-        text = text[: m.start()] + tag + text[m.end() :]
+        edits.append((m.start(), m.end(), tag))
+    for start, end, tag in sorted(edits, reverse=True):  # from the end: earlier offsets stay valid
+        text = text[:start] + tag + text[end:]
+    for col, row, cell in missing:
+        text = _insert_cell(text, col, row, cell)
     return text
 
 

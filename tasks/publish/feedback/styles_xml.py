@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from xml.parsers import expat
 
 from tasks.publish.feedback.issues import SEVERITY_FILL
 from tasks.publish.feedback.marks import MARK_COLOURS
@@ -43,6 +44,15 @@ def parse(data: bytes) -> ET.Element:
     try:
         return ET.fromstring(data)  # noqa: S314 - no DTD (checked above); expat refuses entity bombs
     except ET.ParseError as e:
+        raise NotPlain from e
+
+
+def wellformed(data: bytes) -> None:
+    """NotPlain unless ``data`` is well-formed XML (no DTD): a check of an edit, without building a tree."""
+    check(b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
+    try:
+        expat.ParserCreate().Parse(data, True)
+    except expat.ExpatError as e:
         raise NotPlain from e
 
 
