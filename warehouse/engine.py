@@ -269,7 +269,8 @@ def query_frame(conn: Connection | Engine, sql: str, params: dict[str, object] |
         with conn.connect() as c:
             return query_frame(c, sql, params)
     res = conn.execute(sa.text(sql), params or {})
-    return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+    # Plain tuples: pandas probes each SQLAlchemy Row for attributes, and a Row's miss is slow (~4x the frame).
+    return pd.DataFrame([tuple(r) for r in res.fetchall()], columns=list(res.keys()))
 
 
 @contextmanager
