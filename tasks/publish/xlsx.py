@@ -93,36 +93,60 @@ def write_table(
     for j, h in enumerate(headers):
         ws.write_string(top, j, safe_text(h), fmts(**HEADER))
     auto_widths: list[float] = [min(max_width, max(8, display_width(h) // 2 + 2)) for h in headers]
+    measure = widths is None  # given widths: text is measured only where it wraps
+    # A cell's format depends on its column, its own style and whether it is a number: made once per
+    # (column, style object, number), the style kept beside it so its id stays its own.
+    made: dict[tuple[int, int, bool], tuple[Mapping[str, Any], Format]] = {}
+    no_style: Mapping[str, Any] = {}
+    wrapped: dict[tuple[int, str], int] = {}  # lines a wrapped text takes in its column (texts repeat)
+    safe: dict[str, str] = {}  # texts as written (names, labels and units repeat down a table)
+
+    def cell_format(j: int, style: Mapping[str, Any], number: bool) -> Format:
+        key = (j, id(style), number)
+        hit = made.get(key)
+        if hit is not None and hit[0] is style:
+            return hit[1]
+        props: dict[str, Any] = {"valign": "top", **style}
+        if j in wrap:
+            props["text_wrap"] = True
+        if number and j in num_formats:
+            props["num_format"] = num_formats[j]
+        fmt = fmts(**props)
+        made[key] = (style, fmt)
+        return fmt
+
+    write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     n = 0
     for i, row in enumerate(rows, start=top + 1):
         n += 1
         for j, cell in enumerate(row):
-            style: Mapping[str, Any] = {}
-            v = cell
+            style, v = no_style, cell
             if isinstance(cell, Styled):
                 v, style = cell.value, cell.style
-            props: dict[str, Any] = {"valign": "top", **style}
-            if j in wrap:
-                props["text_wrap"] = True
+            shown = 0
             if isinstance(v, str) and v:
-                ws.write_string(i, j, safe_text(v), fmts(**props))
-                shown = display_width(v)
+                text = safe.get(v)
+                if text is None:
+                    text = safe[v] = safe_text(v)
+                write_string(i, j, text, cell_format(j, style, False))
+                if measure:
+                    shown = display_width(v)
                 if j in wrap and widths is not None:
-                    lines = sum(
-                        max(1, math.ceil(0.9 * display_width(p) / max(1.0, widths[j] - 1))) for p in v.split("\n")
-                    )
+                    lines = wrapped.get((j, v), 0)
+                    if not lines:
+                        lines = wrapped[j, v] = sum(
+                            max(1, math.ceil(0.9 * display_width(p) / max(1.0, widths[j] - 1))) for p in v.split("\n")
+                        )
                     if lines > line_counts.get(i, 1):
                         line_counts[i] = lines
             elif isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
-                if j in num_formats:
-                    props["num_format"] = num_formats[j]
-                ws.write_number(i, j, v, fmts(**props))
-                shown = len(f"{v:,.2f}")
-            else:
-                if style:
-                    ws.write_blank(i, j, None, fmts(**props))
-                shown = 0
-            auto_widths[j] = min(max_width, max(auto_widths[j], shown + 2))
+                write_number(i, j, v, cell_format(j, style, True))
+                if measure:
+                    shown = len(f"{v:,.2f}")
+            elif style:
+                write_blank(i, j, None, cell_format(j, style, False))
+            if measure:
+                auto_widths[j] = min(max_width, max(auto_widths[j], shown + 2))
     if widths is not None:
         auto_widths = [float(w) for w in widths]
     for j, w in enumerate(auto_widths):
