@@ -13,7 +13,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 from test_county_report_text import county
 
-from tasks.publish.county_report import write_county_workbook
+from tasks.publish.county_report import school_sheet, write_county_workbook
+from tasks.publish.county_report.school_sheet import school_sheet_names
 
 BELOW, FLOOR = "FFFFC7CE", "FFE06666"
 
@@ -109,15 +110,50 @@ def test_plan_sheet_shows_the_gap_tables_figure_beside_the_plans(book: Path) -> 
     assert any("差异系数 0.719 → 0.228（上限 0.45，可以达标）" in str(c.value) for c in ws["A"])
 
 
-def test_school_sheet_marks_the_shortfall_and_lists_findings(book: Path) -> None:
+def test_school_pages_mark_the_shortfall_and_list_findings(book: Path) -> None:
     wb = load_workbook(book)
-    ws = wb[wb.sheetnames[12]]
-    r = _find(ws, "R4 生均教学及辅助用房面积", col=2)
+    assert wb.sheetnames[12:] == ["学校明细"]  # every school's page on one sheet
+    ws = wb["学校明细"]
+    r = _find(ws, "R4 生均教学及辅助用房面积", col=2)  # a's page comes first
+    assert str(ws[f"M{r}"].value).endswith("（a）")  # the 学校 column names the page's school on each row
     assert (ws[f"C{r}"].value, _fill(ws, f"C{r}"), ws[f"F{r}"].value, ws[f"G{r}"].value) == (1.0, FLOOR, 350, 283)
     assert ws[f"L{r}"].value == "第 1 步"
-    b = wb["b乙校"]
-    findings = _find(b, "【警告】办学条件C5 面积偏小")
-    assert f"A{findings}:L{findings}" in {str(m) for m in b.merged_cells.ranges}
+    findings = _find(ws, "【警告】办学条件C5 面积偏小")
+    assert ws[f"M{findings}"].value == "乙校（b）"
+
+
+def test_each_school_starts_a_printed_page(book: Path) -> None:
+    ws = load_workbook(book)["学校明细"]
+    titles = [c.row for c in ws["A"] if isinstance(c.value, str) and c.value.endswith("） 2026-10")]
+    assert [ws[f"M{t}"].value for t in titles][1:] == ["乙校（b）", "丙校（c）", "丁校（d）"]
+    # a starts under the table header on the first page; b, c and d each after a page break
+    assert [b.id for b in ws.row_breaks.brk] == [t - 1 for t in titles[1:]]
+    head = _find(ws, "学段")
+    assert ws.print_title_rows == f"${head}:${head}" and ws.freeze_panes == f"A{head + 1}"
+    assert ws.auto_filter.ref == f"A{head}:M{ws.max_row}"
+
+
+def test_a_long_finding_wraps_across_the_page(tmp_path: Path) -> None:
+    data = county()
+    long = "面积偏小，" * 40
+    data.issues = data.issues.assign(message=long)
+    ws = load_workbook(write_county_workbook(data, tmp_path / "long.xlsx"))["学校明细"]
+    r = _find(ws, f"【警告】办学条件C5 {long}")
+    assert f"A{r}:L{r}" in {str(m) for m in ws.merged_cells.ranges} and ws[f"A{r}"].alignment.wrap_text
+    assert ws.row_dimensions[r].height > 30  # as many lines high as the text needs
+
+
+def test_a_county_of_many_schools_gets_sheets_of_at_most_1000(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Excel keeps at most 1,023 page breaks a sheet; two schools a sheet stands in for a thousand here.
+    assert school_sheet_names(1000) == ["学校明细"] and school_sheet_names(0) == []
+    assert school_sheet_names(2001) == ["学校明细1-1000", "学校明细1001-2000", "学校明细2001-2001"]
+    monkeypatch.setattr(school_sheet, "SCHOOLS_PER_SHEET", 2)
+    wb = load_workbook(write_county_workbook(county(), tmp_path / "split.xlsx"))
+    assert wb.sheetnames[12:] == ["学校明细1-2", "学校明细3-4"]
+    second = wb["学校明细3-4"]
+    assert str(second["A1"].value).endswith("（第 3–4 所，共 4 所）")
+    assert [str(c.value) for c in second["M"] if c.value and str(c.value).endswith("）")][1] == "丙校（c）"
+    assert len(second.row_breaks.brk) == 1
 
 
 def test_every_sheet_filters_freezes_and_prints_one_page_wide(book: Path) -> None:

@@ -1,4 +1,4 @@
-"""The county analytics report: a workbook with native charts, an HTML page with inline SVG, one page per school."""
+"""The county analytics report: a workbook with native charts, an HTML page with inline SVG, a page per school."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from junheng.settings import DEFAULT_COUNTY_CODE, Settings, UnitCosts
 from tasks.publish.county_report.advice import actions
 from tasks.publish.county_report.data import CountyData, PlanSummary, load_county_data, plan_summaries
 from tasks.publish.county_report.html import render_county_html
-from tasks.publish.county_report.pages import SchoolPage, school_pages, sheet_name
+from tasks.publish.county_report.pages import SchoolPage, school_pages
 from tasks.publish.county_report.text import fmt_cv, fmt_need, fmt_pct, fmt_value, ind_label
 from tasks.publish.county_report.workbook import write_county_workbook
 from tasks.publish.dictionary import build_dictionary, dictionary_markdown
@@ -32,7 +32,6 @@ __all__ = [
     "publish_county_report",
     "render_county_html",
     "school_pages",
-    "sheet_name",
     "write_county_workbook",
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.model.analytics.totals import county_totals
 from tasks.publish.cells import as_text, num
-from tasks.publish.county_report.data import CountyData, PlanSummary, plan_summaries
+from tasks.publish.county_report.data import CountyData, PlanSummary, plan_summaries, rows_of
 from tasks.publish.county_report.failures import Failure, failures
 from tasks.publish.county_report.text import (
     COST_FIELD,
@@ -129,7 +129,7 @@ def actions(data: CountyData) -> list[str]:
     for p in plan_summaries(data):  # a CV over its limit without a scorecard line (no rule in force)
         if (section_zh(p.section), p.code) not in covered:
             lines.append(_plan_line(data, p))
-    for r in county_totals(data.remediation).itertuples(index=False):
+    for r in rows_of(county_totals(data.remediation)):
         unit, code = as_text(r.resource_unit), as_text(r.indicator_code)
         need, floor = fmt_need(num(r.need_to_threshold), code), fmt_need(num(r.need_to_floor), code)
         lines.append(

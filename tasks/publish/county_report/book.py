@@ -1,9 +1,7 @@
 """The county workbook's page around its tables: titles, notes, wrapped paragraphs, charts, print set-up.
 
 Tables themselves go through tasks.publish.xlsx.write_table (literal text, numbers with formats, frozen
-header, autofilter); one table per sheet, so every table can be filtered. The workbook does not use
-XlsxWriter's constant_memory mode: that mode keeps a temporary file open per sheet until the workbook
-closes, and the county workbook has a sheet per school.
+header, autofilter); one table per sheet, so every table can be filtered.
 """
 
 from __future__ import annotations
@@ -34,11 +32,21 @@ def new_workbook() -> tuple[Workbook, io.BytesIO]:
 
 
 def filled(v: object, fmt: str, fill: str | None) -> object:
-    """A number with its format and, when failing, its fill (blank cells keep the format)."""
+    """A number with its format and, when failing, its fill. A missing value is a blank cell: written only
+    when it has a fill to show (an empty cell with a number format looks like no cell, and costs a cell)."""
+    if v is None and not fill:
+        return None
+    return Styled(v, _STYLES[fmt, fill] if (fmt, fill) in _STYLES else _style(fmt, fill))
+
+
+_STYLES: dict[tuple[str, str | None], dict[str, Any]] = {}
+
+
+def _style(fmt: str, fill: str | None) -> dict[str, Any]:
     style: dict[str, Any] = {"num_format": fmt}
     if fill:
         style["bg_color"] = fill
-    return Styled(v, style)
+    return _STYLES.setdefault((fmt, fill), style)
 
 
 class Page:

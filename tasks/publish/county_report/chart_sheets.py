@@ -17,7 +17,7 @@ from tasks.publish.county_report.book import (
     Page,
     filled,
 )
-from tasks.publish.county_report.data import CountyData
+from tasks.publish.county_report.data import CountyData, rows_of
 from tasks.publish.county_report.failures import Failure, verdict
 from tasks.publish.county_report.text import FMT_CV, SECTION_ZH, ind_label, section_key, value_format
 
@@ -84,7 +84,7 @@ def sheet_cv(p: Page, data: CountyData) -> None:
     now = now.assign(_s=now["section"].map(section_key)).sort_values(["_s", "indicator_code"])
     var = data.variance[data.variance["level"] == "county"].set_index(["section", "indicator_code"])
     rows = []
-    for r in now.itertuples(index=False):
+    for r in rows_of(now):
         meets = as_flag(r.meets)
         key = (r.section, r.indicator_code)
         prev = num(var.loc[key, "prev_value"]) if key in var.index else None
@@ -174,7 +174,7 @@ def sheet_trend(p: Page, data: CountyData) -> None:
         limit = num(limits.iloc[-1]) if len(limits) else None
         blocks.append((sec, len(rows), len(periods)))
         for per in periods:
-            by = {str(r.indicator_code): num(r.cv) for r in cv[cv["period"] == per].itertuples(index=False)}
+            by = {str(r.indicator_code): num(r.cv) for r in rows_of(cv[cv["period"] == per])}
             rows.append([SECTION_ZH[sec], per, *[by.get(c) for c in R_CODES], limit])
     headers = ["学段", "报表期", *(ind_label(c) for c in R_CODES), "上限"]
     top, _ = p.table(
@@ -224,7 +224,7 @@ def sheet_distribution(p: Page, data: CountyData) -> None:
                 continue
             low = []
             start = len(rows)
-            for i, r in enumerate(g.sort_values("value").itertuples(index=False), start=1):
+            for i, r in enumerate(rows_of(g.sort_values("value")), start=1):
                 v = num(r.value)
                 below = v is not None and v < thr
                 low.append(below)

@@ -6,7 +6,7 @@ from typing import Any
 
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.county_report.book import Page, filled
-from tasks.publish.county_report.data import CountyData
+from tasks.publish.county_report.data import CountyData, rows_of
 from tasks.publish.county_report.table_sheets import OUTLIER_HEADERS, by_section
 from tasks.publish.county_report.text import (
     FMT_CV,
@@ -30,7 +30,7 @@ def sheet_changes(p: Page, data: CountyData) -> None:
         _f=~data.variance["flagged"].fillna(False).astype(bool), _s=data.variance["section"].map(section_key)
     ).sort_values(["_f", "level", "_s", "indicator_code", "school_code"], na_position="last")
     rows = []
-    for r in v.itertuples(index=False):
+    for r in rows_of(v):
         code, cv = as_text(r.indicator_code), as_text(r.measure) == "cv"
         fmt = FMT_CV if cv else value_format(code)
         county = as_text(r.level) == "county"
@@ -92,7 +92,7 @@ def sheet_outliers(p: Page, data: CountyData) -> None:
             filled(num(r.band_high), value_format(as_text(r.indicator_code)), None),
             as_text(r.message),
         ]
-        for r in by_section(data.outliers, "indicator_code", "school_code").itertuples(index=False)
+        for r in rows_of(by_section(data.outliers, "indicator_code", "school_code"))
     ]
     p.table(
         OUTLIER_HEADERS,

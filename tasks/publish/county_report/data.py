@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import starmap
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -72,14 +76,19 @@ class CountyData:
         return self.cv[self.cv["period"] == self.period]
 
     def sections(self) -> list[str]:
-        present = set(self.indicators["section"].astype(str)) | set(self.cv_now()["section"].astype(str))
+        present = {str(s) for s in self.indicators["section"].unique()} | {str(s) for s in self.cv_now()["section"]}
         return [s for s in SECTIONS if s in present]
 
     def threshold(self, section: str, code: str) -> tuple[float | None, float | None]:
-        rows = self.indicators[(self.indicators["section"] == section) & (self.indicators["indicator_code"] == code)]
-        if rows.empty:
-            return None, None
-        return num(rows["threshold"].iloc[0]), num(rows["floor"].iloc[0])
+        """The standard and its 85 % floor of an indicator (as the first unit of the period has them)."""
+        key = self.memo("thresholds", self.indicators)
+        if key not in self.derived:
+            first = self.indicators.drop_duplicates(["section", "indicator_code"])
+            self.derived[key] = {
+                (str(r.section), str(r.indicator_code)): (num(r.threshold), num(r.floor)) for r in rows_of(first)
+            }
+        found: dict[tuple[str, str], tuple[float | None, float | None]] = self.derived[key]  # type: ignore[assignment]
+        return found.get((section, code), (None, None))
 
     def school_label(self, code: str) -> str:
         return f"{self.names.get(code, '')}（{code}）"
@@ -122,9 +131,16 @@ def load_county_data(
         unit_costs=unit_costs or UnitCosts(),
     )
     for df in (data.indicators, data.compliance):
-        for r in df[["school_code", "school_name"]].itertuples(index=False):
-            data.names.setdefault(as_text(r.school_code), as_text(r.school_name))
+        for code, name in zip(df["school_code"].tolist(), df["school_name"].tolist(), strict=True):
+            data.names.setdefault(as_text(code), as_text(name))
     return data
+
+
+def rows_of(df: pd.DataFrame) -> Iterator[Any]:
+    """The rows of ``df`` as named tuples, as ``df.itertuples(index=False)`` gives them, built from whole columns:
+    pandas hands out the values of its Arrow-backed text columns one at a time, several times slower."""
+    row = namedtuple("Row", [str(c) for c in df.columns], rename=True)  # type: ignore[misc]
+    return starmap(row, zip(*(df[c].tolist() for c in df.columns), strict=True))
 
 
 def plan_summaries(data: CountyData) -> list[PlanSummary]:
@@ -138,7 +154,7 @@ def plan_summaries(data: CountyData) -> list[PlanSummary]:
 def _plan_summaries(data: CountyData) -> list[PlanSummary]:
     out: list[PlanSummary] = []
     c = data.contribution
-    for r in data.cv_now().itertuples(index=False):
+    for r in rows_of(data.cv_now()):
         cv, limit = num(r.cv), num(r.cv_limit)
         if cv is None or limit is None or cv <= limit:
             continue

@@ -8,7 +8,7 @@ import pandas as pd
 
 from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.publish.cells import as_flag, as_text, num
-from tasks.publish.county_report.data import CountyData, plan_summaries
+from tasks.publish.county_report.data import CountyData, plan_summaries, rows_of
 from tasks.publish.county_report.text import (
     COMPARATOR,
     PART_ORDER,
@@ -126,7 +126,7 @@ def _rule_schools(data: CountyData, r: object) -> list[SchoolFigure]:
     rows = rows[rows["meets"].map(as_flag) == False]  # noqa: E712 (unknown is not a failure)
     unit = as_text(getattr(r, "unit", ""))
     out = []
-    for s in rows.sort_values(["school_code"]).itertuples(index=False):
+    for s in rows_of(rows.sort_values(["school_code"])):
         v, thr = num(s.value), num(s.threshold)
         value, standard, todo = _school_need(code, measure, item, unit, v, thr)
         out.append(
@@ -192,7 +192,7 @@ def _gap_schools(data: CountyData, section: str, code: str) -> list[SchoolFigure
             f"需增加 {fmt_need(num(g.need_to_threshold_whole), code)} {as_text(g.resource_unit)}",
             "低于标准的 85%" if as_flag(g.below_floor) else "",
         )
-        for g in rows.itertuples(index=False)
+        for g in rows_of(rows)
     ]
 
 
@@ -210,7 +210,7 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
         return []
     rem = data.remediation[data.remediation["section"] == section].sort_values("indicator_code")
     short: dict[str, list[str]] = {}
-    for g in rem.itertuples(index=False):
+    for g in rows_of(rem):
         short.setdefault(as_text(g.school_code), []).append(_need_text(g))
     ind = data.indicators[data.indicators["section"] == section]
     met = ind.assign(_m=ind["meets"].map(as_flag).fillna(False).astype(bool)).groupby("school_code")["_m"].sum()
@@ -223,7 +223,7 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
             "至少 6 项达标",
             "；".join(short.get(as_text(u.school_code), [])) or "请补报数据",
         )
-        for u in bad.sort_values("school_code").itertuples(index=False)
+        for u in rows_of(bad.sort_values("school_code"))
     ]
 
 
@@ -247,7 +247,7 @@ def _failures(data: CountyData) -> list[Failure]:
         _c=card["indicator_code"].map(code_key),
     ).sort_values(["_p", "_c", "_s", "item"], kind="stable")
     out = []
-    for r in card.itertuples(index=False):
+    for r in rows_of(card):
         code, measure, section = as_text(r.indicator_code), as_text(r.measure), as_text(r.section)
         status = STATUS_ZH.get(as_text(r.status), as_text(r.status))
         schools: list[SchoolFigure] = []

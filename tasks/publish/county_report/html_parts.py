@@ -11,7 +11,7 @@ from junheng.policy import INDICATOR_NAMES, R_CODES
 from tasks.model.analytics.labels import VALUE_UNITS
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.charts import CvBar, UnitPoint, cv_bar_chart, strip_chart, trend_chart
-from tasks.publish.county_report.data import CountyData
+from tasks.publish.county_report.data import CountyData, rows_of
 from tasks.publish.county_report.failures import Failure
 from tasks.publish.county_report.pages import SchoolPage
 from tasks.publish.county_report.text import (
@@ -116,7 +116,7 @@ def cv_bars(data: CountyData) -> list[Markup]:
         mine = now[now["section"] == sec]
         bars = [
             CvBar(str(r.indicator_code), INDICATOR_NAMES.get(str(r.indicator_code), ""), num(r.cv), as_flag(r.meets))
-            for r in mine.sort_values("indicator_code").itertuples()
+            for r in rows_of(mine.sort_values("indicator_code"))
         ]
         limits = mine["cv_limit"].dropna()
         if bars and len(limits):
@@ -131,7 +131,7 @@ def trend_svgs(data: CountyData) -> list[Markup]:
         cv = data.cv[data.cv["section"] == sec]
         series = []
         for code in R_CODES:
-            by_p = {str(r.period): num(r.cv) for r in cv[cv["indicator_code"] == code].itertuples(index=False)}
+            by_p = {str(r.period): num(r.cv) for r in rows_of(cv[cv["indicator_code"] == code])}
             series.append((code, [by_p.get(p) for p in periods]))
         limits = cv["cv_limit"].dropna()
         limit = num(limits.iloc[-1]) if len(limits) else None
@@ -154,7 +154,7 @@ def distribution_svgs(data: CountyData) -> list[dict[str, object]]:
                     bool(as_flag(r.meets)),
                     floor is not None and v < floor,
                 )
-                for r in rows.itertuples(index=False)
+                for r in rows_of(rows)
                 if (v := num(r.value)) is not None
             ]
             if thr is None or not points:
@@ -184,7 +184,7 @@ def changes_table(data: CountyData) -> Table:
             (_change_value(r.value, r), "num"),
             (fmt_pct(num(r.change_pct)), "num"),
         ]
-        for r in v.itertuples(index=False)
+        for r in rows_of(v)
     ]
     return table(["对象", "学段", "指标", "上期", "上期值", "本期值", "变动率"], rows)
 
@@ -201,7 +201,7 @@ def outliers_table(data: CountyData) -> Table:
             (fmt_value(num(r.value), as_text(r.indicator_code)), "num"),
             (as_text(r.message), ""),
         ]
-        for r in o.itertuples(index=False)
+        for r in rows_of(o)
     ]
     return table(["学校", "学段", "指标", "比较方法", "本期值", "说明"], rows)
 

@@ -6,7 +6,7 @@ from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.model.analytics.totals import county_totals
 from tasks.publish.cells import as_flag, as_text, num
 from tasks.publish.county_report.advice import money, plan_cost, unit_price
-from tasks.publish.county_report.data import CountyData, plan_summaries
+from tasks.publish.county_report.data import CountyData, plan_summaries, rows_of
 from tasks.publish.county_report.html_parts import Cell, Table, table
 from tasks.publish.county_report.text import (
     fmt_cv,
@@ -32,7 +32,7 @@ def remediation_tables(data: CountyData) -> tuple[Table, Table]:
             need(r.need_to_threshold, as_text(r.indicator_code), as_text(r.resource_unit)),
             need(r.need_to_floor, as_text(r.indicator_code), as_text(r.resource_unit)),
         ]
-        for r in county_totals(data.remediation).itertuples(index=False)
+        for r in rows_of(county_totals(data.remediation))
     ]
     rem = data.remediation
     if len(rem):
@@ -49,7 +49,7 @@ def remediation_tables(data: CountyData) -> tuple[Table, Table]:
             need(r.need_to_threshold_whole, as_text(r.indicator_code), as_text(r.resource_unit)),
             need(r.need_to_floor_whole, as_text(r.indicator_code), as_text(r.resource_unit)),
         ]
-        for r in rem.itertuples(index=False)
+        for r in rows_of(rem)
     ]
     return (
         table(["学段", "指标", "未达标单元数", "其中低于85%", "达到标准需增加", "达到85%需增加"], totals),
@@ -103,7 +103,7 @@ def contribution_table(data: CountyData) -> Table | None:
     for (sec, code), g in groups:
         if (sec, code) not in over:
             continue
-        for r in g.sort_values("contribution_share", ascending=False).head(10).itertuples(index=False):
+        for r in rows_of(g.sort_values("contribution_share", ascending=False).head(10)):
             rows.append(
                 [
                     (section_zh(sec), ""),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,10 +9,8 @@ import pandas as pd
 
 from tasks.model.analytics.labels import RESOURCE_UNITS
 from tasks.publish.cells import as_flag, as_text, num
-from tasks.publish.county_report.data import CountyData
+from tasks.publish.county_report.data import CountyData, rows_of
 from tasks.publish.county_report.text import SECTIONS, SEVERITY_ZH
-
-_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 @dataclass
@@ -28,13 +25,13 @@ class SchoolPage:
 def _keyed(df: pd.DataFrame, keys: Sequence[str], cols: Sequence[str]) -> dict[tuple[str, ...], dict[str, object]]:
     """Rows by their key (as text), with only the columns ``cols``: one dict look-up per school instead of
     a .loc per cell, and no whole rows kept for thousands of schools."""
-    recs = df[[*keys, *cols]].to_dict("records")
-    return {tuple(str(r[k]) for k in keys): r for r in recs}
+    values = {c: df[c].tolist() for c in (*keys, *cols)}
+    return {tuple(str(values[k][i]) for k in keys): {c: values[c][i] for c in cols} for i in range(len(df))}
 
 
 def _by_school(df: pd.DataFrame) -> dict[str, list[object]]:
     out: dict[str, list[object]] = {}
-    for r in df.itertuples(index=False):
+    for r in rows_of(df):
         if isinstance(r.school_code, str):  # a missing school code belongs to no school's page
             out.setdefault(r.school_code, []).append(r)
     return out
@@ -70,7 +67,7 @@ def school_pages(data: CountyData) -> list[SchoolPage]:
     outliers, issues = _by_school(data.outliers), _by_school(data.issues)
     mine_by: dict[str, dict[str, list[object]]] = {}
     order = ind.assign(_code=ind["school_code"].astype(str)).sort_values(["_code", "indicator_code"], kind="stable")
-    for r in order.itertuples(index=False):
+    for r in rows_of(order):
         mine_by.setdefault(str(r.school_code), {}).setdefault(str(r.section), []).append(r)
     pages = []
     for code in sorted(mine_by):
@@ -94,15 +91,3 @@ def school_pages(data: CountyData) -> list[SchoolPage]:
             findings.append((SEVERITY_ZH.get(sev, sev), f"{where} {as_text(f.message)}".strip()))  # type: ignore[attr-defined]
         pages.append(SchoolPage(code, data.names.get(code, ""), sections, passes, findings))
     return pages
-
-
-def sheet_name(code: str, name: str, taken: set[str]) -> str:
-    """A legal, unique sheet name (≤ 31 characters, no []:*?/\\) from the school code and name; ``taken``
-    holds the names so far, lower-cased, because Excel compares sheet names without case."""
-    base = _SHEET_BAD.sub("", f"{code}{name}")[:31].strip("'")  # no leading/trailing apostrophe either
-    out, k = base, 2
-    while out.lower() in taken:
-        suffix = f"-{k}"
-        out, k = base[: 31 - len(suffix)] + suffix, k + 1
-    taken.add(out.lower())
-    return out

@@ -12,7 +12,7 @@ from tasks.model.analytics.totals import county_totals
 from tasks.publish.cells import as_flag, as_text, num, yes_no
 from tasks.publish.county_report.advice import plan_cost
 from tasks.publish.county_report.book import BELOW_FILL, FLOOR_FILL, Page, filled
-from tasks.publish.county_report.data import CountyData, plan_summaries
+from tasks.publish.county_report.data import CountyData, plan_summaries, rows_of
 from tasks.publish.county_report.failures import Failure
 from tasks.publish.county_report.text import (
     FMT_CV,
@@ -154,7 +154,7 @@ def sheet_contribution(p: Page, data: CountyData) -> None:
             num(r.cv_if_threshold),
             None if num(r.plan_step) is None else int(num(r.plan_step) or 0),
         ]
-        for r in c.itertuples(index=False)
+        for r in rows_of(c)
     ]
     p.table(
         CONTRIBUTION_HEADERS,
@@ -174,7 +174,7 @@ def sheet_gaps(p: Page, data: CountyData) -> None:
     )
     p.skip()
     rows = []
-    for r in by_section(data.remediation, "indicator_code", "school_code").itertuples(index=False):
+    for r in rows_of(by_section(data.remediation, "indicator_code", "school_code")):
         code = as_text(r.indicator_code)
         floor = bool(as_flag(r.below_floor))
         nf = need_format(code)
@@ -216,7 +216,7 @@ def sheet_gap_totals(p: Page, data: CountyData) -> None:
             filled(num(r.need_to_floor), need_format(as_text(r.indicator_code)), None),
             as_text(r.resource_unit),
         ]
-        for r in county_totals(data.remediation).itertuples(index=False)
+        for r in rows_of(county_totals(data.remediation))
     ]
     p.table(
         ["学段", "指标", "未达标单元数", "其中低于85%", "达到标准需增加", "达到85%需增加", "单位"],

@@ -1,12 +1,11 @@
-"""The county workbook (XlsxWriter): the verdict first, the county sheets, then one sheet per school."""
+"""The county workbook (XlsxWriter): the verdict first, the county sheets, then the schools' pages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tasks.publish.cells import as_flag, num, yes_no
-from tasks.publish.county_report.book import BELOW_FILL, FLOOR_FILL, Page, filled, new_workbook
+from tasks.publish.county_report.book import Page, new_workbook
 from tasks.publish.county_report.chart_sheets import (
     sheet_actions,
     sheet_cv,
@@ -17,7 +16,8 @@ from tasks.publish.county_report.chart_sheets import (
 from tasks.publish.county_report.check_sheets import sheet_changes, sheet_outliers
 from tasks.publish.county_report.data import CountyData
 from tasks.publish.county_report.failures import failures
-from tasks.publish.county_report.pages import SchoolPage, school_pages, sheet_name
+from tasks.publish.county_report.pages import SchoolPage, school_pages
+from tasks.publish.county_report.school_sheet import write_school_sheets
 from tasks.publish.county_report.table_sheets import (
     sheet_contribution,
     sheet_failing_schools,
@@ -25,7 +25,6 @@ from tasks.publish.county_report.table_sheets import (
     sheet_gaps,
     sheet_plan,
 )
-from tasks.publish.county_report.text import FMT_PCT, SECTION_ZH, VERDICT_ZH, ind_label, need_format, value_format
 from tasks.publish.files import write_atomic
 from tasks.publish.xlsx import Formats
 
@@ -42,52 +41,11 @@ COUNTY_SHEETS: tuple[tuple[str, int, Callable[[Page, CountyData], None]], ...] =
     ("本期变动", 11, sheet_changes),
     ("异常值", 11, sheet_outliers),
 )
-SCHOOL_HEADERS = (
-    *("学段", "指标", "本期值", "标准", "达标", "达到标准需增加", "达到85%需增加", "单位"),
-    *("上期值", "变动率", "差异贡献占比", "改进方案"),
-)
-SCHOOL_WIDTHS = (6, 36, 10, 9, 6, 12, 12, 7, 10, 9, 11, 10)
-
-
-def school_sheet(p: Page, data: CountyData, page: SchoolPage) -> None:
-    """One school's page: its verdict per section, its indicators (gaps, change, contribution, plan step),
-    then its findings."""
-    p.title(f"{page.name}（{page.code}） {data.period}")
-    verdicts = "；".join(f"{SECTION_ZH[sec]}：学校达标规则 {VERDICT_ZH[page.passes.get(sec)]}" for sec in page.sections)
-    p.para(verdicts, bold=True)
-    p.skip()
-    rows = []
-    for sec, items in page.sections.items():
-        for r in items:
-            code = str(r["code"])
-            meets = as_flag(r["meets"])
-            vf, nf = value_format(code), need_format(code)
-            fill = (FLOOR_FILL if r["below_floor"] else BELOW_FILL) if meets is False else None
-            rows.append(
-                [
-                    SECTION_ZH[sec],
-                    ind_label(code),
-                    filled(num(r["value"]), vf, fill),
-                    filled(num(r["threshold"]), vf, None),
-                    yes_no(meets, missing="—"),
-                    filled(num(r["need"]), nf, None),
-                    filled(num(r["need_floor"]), nf, None),
-                    str(r["unit"]) if r["need"] is not None else "",
-                    filled(num(r["prev"]), vf, None),
-                    num(r["change"]),
-                    num(r["share"]),
-                    "" if r["plan_step"] is None else f"第 {int(num(r['plan_step']) or 0)} 步",
-                ]
-            )
-    p.table(SCHOOL_HEADERS, rows, num_formats={9: FMT_PCT, 10: FMT_PCT}, wrap={1}, widths=SCHOOL_WIDTHS)
-    p.para("问题与提醒", bold=True)
-    for kind, text in page.findings or [("", "本期没有问题记录。")]:
-        p.para(f"【{kind}】{text}" if kind else text, chars=sum(SCHOOL_WIDTHS))
 
 
 def county_workbook(data: CountyData, *, pages: Sequence[SchoolPage] | None = None) -> bytes:
     """The workbook as bytes: 县域概览 (verdict, items not met, what to do), 未达标学校, the county sheets,
-    a sheet per school."""
+    then 学校明细 (a printed page per school)."""
     wb, buf = new_workbook()
     fmts = Formats(wb)
     header = f"{data.county} {data.period}"
@@ -95,7 +53,6 @@ def county_workbook(data: CountyData, *, pages: Sequence[SchoolPage] | None = No
     first = Page(wb, fmts, "县域概览", 10)
     sheet_overview(first, data, found)
     first.finish(header)
-    taken = {"县域概览", "未达标学校"}
     for title, width, fill in COUNTY_SHEETS:
         if title == "差异系数":  # the schools behind the failures come right after the advice
             schools = Page(wb, fmts, "未达标学校", 8)
@@ -104,11 +61,7 @@ def county_workbook(data: CountyData, *, pages: Sequence[SchoolPage] | None = No
         p = Page(wb, fmts, title, width)
         fill(p, data)
         p.finish(header)
-        taken.add(title.lower())
-    for page in school_pages(data) if pages is None else pages:
-        p = Page(wb, fmts, sheet_name(page.code, page.name, taken), len(SCHOOL_HEADERS))
-        school_sheet(p, data, page)
-        p.finish(header)
+    write_school_sheets(wb, fmts, data, school_pages(data) if pages is None else pages, header)
     wb.close()
     return buf.getvalue()
 
