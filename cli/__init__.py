@@ -1,4 +1,8 @@
-"""The `junheng` command: the parser (in Chinese), the exit codes and the entry point."""
+"""The `junheng` command: the parser (in Chinese), the exit codes and the entry point.
+
+Only the standard library is imported here: a pipeline command hands its arguments to a supervised
+child process at once (cli.supervise), and the commands' modules are imported by the parser.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,6 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from cli import commands as c
-from cli.city import add_city_parser
 from cli.supervise import SUPERVISED_ENV, run_supervised
 from cli.zh_argparse import ChineseArgumentParser
 from junheng.errors import JunhengError
@@ -80,6 +82,10 @@ def _sub(sub: Any, name: str, what: str, example: str) -> argparse.ArgumentParse
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cli import commands as c
+    from cli.city import add_city_parser
+    from cli.server import add_server_parser
+
     p = ChineseArgumentParser(prog="junheng", description="义务教育优质均衡监测数据管道", epilog=EXAMPLES)
     p.add_argument("--version", action="version", version=f"junheng {_version()}", help="显示版本号并退出")
     sub = p.add_subparsers(dest="command", required=True, title="命令", metavar="命令")
@@ -194,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     wu.set_defaults(func=c.cmd_warehouse_upgrade)
 
     add_city_parser(sub, _sub, _period_option)
+    add_server_parser(sub, _sub)
     return p
 
 
@@ -212,9 +219,13 @@ SUPERVISED_COMMANDS = frozenset({"run", "rerun", "backfill", "city"})
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if argv is None and args.command in SUPERVISED_COMMANDS and not os.environ.get(SUPERVISED_ENV):
+    if argv is None and sys.argv[1:2] and sys.argv[1] in SUPERVISED_COMMANDS and not os.environ.get(SUPERVISED_ENV):
+        # The child parses the arguments (and reports a mistake in them) itself: the parser's imports
+        # are not paid twice.
         return run_supervised(sys.argv[1:])
+    from cli import commands as c
+
+    args = build_parser().parse_args(argv)
     try:
         code = int(args.func(args))
     except JunhengError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -38,15 +39,57 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 
 def _prefect_env(data_dir: Path) -> None:
-    """Without a configured Prefect API, keep the ephemeral server's state beside the data."""
-    if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
-        home = (data_dir / ".prefect").resolve()
+    """Prefect's settings for a run, before Prefect is imported.
+
+    PREFECT_API_URL set: that server. Else the project's Prefect home (``<data-dir>/.prefect`` unless
+    PREFECT_HOME is set) and, when `junheng server start` left a server running there, that server;
+    else Prefect's ephemeral server, its state kept in the same home. Telemetry is off either way.
+    """
+    from cli.server import QUIET_ENV, prefect_home, running_api_url
+
+    if not os.environ.get("PREFECT_API_URL"):
+        home = prefect_home(data_dir)
         home.mkdir(parents=True, exist_ok=True)  # Prefect creates only the last level
         os.environ["PREFECT_HOME"] = str(home)
+        url = running_api_url(home)
+        if url:
+            os.environ["PREFECT_API_URL"] = url
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # The ephemeral server's telemetry heartbeat only adds "database is locked" noise on SQLite.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    for key, value in QUIET_ENV.items():  # no telemetry heartbeat, no usage events, no error when offline
+        os.environ.setdefault(key, value)
+
+
+# A county's inbox: its checks go to a process of their own (expectations.gx_suite.start_checks_process).
+CHECKS_PROCESS_MAX_FILES = 200
+
+
+def _warm_up_checks(period: str, inbox: Path | None) -> None:
+    """Pay GX's fixed costs (its import, the context, the period's suites) while Prefect starts the
+    flow and the files are archived and read, so validation finds them ready.
+
+    A county's inbox: in a checks process, on the machine's other core. A larger one: in a thread,
+    which runs while the reader waits on its worker processes (the checks then stay in this process,
+    the batch being too large to send). An error here is left for validation to raise in its stage.
+    """
+    from expectations.gx_suite import start_checks_process, warm_up
+
+    entries = CHECKS_PROCESS_MAX_FILES + 1  # no inbox: a rerun of the failed files reads from the archive
+    if inbox is not None and inbox.is_dir():
+        with os.scandir(inbox) as it:
+            entries = sum(1 for _ in zip(it, range(CHECKS_PROCESS_MAX_FILES + 1), strict=False))
+    if entries <= CHECKS_PROCESS_MAX_FILES:
+        start_checks_process(period)
+        return
+
+    def work() -> None:
+        try:
+            warm_up(period)
+        except Exception:  # noqa: S110 - validation builds the same and reports the error in its stage
+            pass
+
+    # A daemon: a run that stops early (a wrong setting) exits without waiting for GX to finish loading.
+    threading.Thread(target=work, name="junheng-checks-warm-up", daemon=True).start()
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -171,6 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     show_progress()
     from flows.monthly import monthly_returns
 
+    _warm_up_checks(args.period, Path(args.inbox))
     result = monthly_returns(
         period=args.period,
         inbox=str(args.inbox),
@@ -191,6 +235,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     reread: Literal["new", "failed", "all"] = "failed" if args.only_failed else "all" if args.all else "new"
     how = {"failed": "只重读被退回的文件", "all": "重读全部文件", "new": "只读新文件"}[reread]
     print(f"重新运行 {args.period}（{how}）")
+    _warm_up_checks(args.period, None if reread == "failed" else Path(args.inbox or settings.inbox_dir(args.period)))
     result = monthly_returns(
         period=args.period,
         inbox=args.inbox,

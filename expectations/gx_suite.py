@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
 import re
 import threading
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -73,28 +76,57 @@ class _Engine:
     def validate(
         self, asset: str, frame: pd.DataFrame, suite: ExpectationSuite, index: list[str]
     ) -> list[tuple[dict[str, Any], list[int]]]:
-        """Validate once; per failed expectation its meta and the failing frame positions."""
+        """Per failed expectation its meta and the failing frame positions.
+
+        Two passes: the whole suite for pass/fail only, then the failed expectations alone for their
+        rows. GX's cost is per expectation and per metric (a suite has hundreds of expectations, a
+        county's data a handful of failures), and the rows need several metrics more per expectation:
+        the pass/fail pass costs about a third of a full one, the second is small."""
         with self.lock:
             if asset not in self.definitions:
                 self.definitions[asset] = self.source.add_dataframe_asset(asset).add_batch_definition_whole_dataframe(
                     "whole"
                 )
             batch = self.definitions[asset].get_batch(batch_parameters={"dataframe": frame})
-            result = batch.validate(suite, result_format={**RESULT_FORMAT_BASE, "unexpected_index_column_names": index})
+            verdicts = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"})
+            failing = [cfg for cfg in _checked(verdicts.results) if cfg is not None]
+            if not failing:
+                return []
+            result = batch.validate(
+                _suite_of(f"{suite.name}_failed", failing),
+                result_format={**RESULT_FORMAT_BASE, "unexpected_index_column_names": index},
+            )
+        _checked(result.results)  # an expectation that breaks only when asked for its rows raises too
         failed: list[tuple[dict[str, Any], list[int]]] = []
         for r in result.results:
             cfg = r.expectation_config
-            if cfg is None:
-                continue
-            error = _raised(r.exception_info)
-            if error:
-                # A broken expectation is our bug (e.g. a column we failed to add), not the data's.
-                raise RuntimeError(f"GX 期望 {cfg.type} {cfg.meta} 执行出错：{error}")
-            if r.success:
+            if cfg is None or r.success:
                 continue
             rows = r.result.get("unexpected_index_list") or []
             failed.append((dict(cfg.meta or {}), [int(u[POS]) for u in rows]))
         return failed
+
+
+def _checked(results: Iterable[Any]) -> list[Any]:
+    """The configurations of the expectations that failed; a broken expectation raises."""
+    out = []
+    for r in results:
+        cfg = r.expectation_config
+        error = _raised(r.exception_info)
+        if error:
+            # A broken expectation is our bug (e.g. a column we failed to add), not the data's.
+            raise RuntimeError(f"GX 期望 {cfg.type if cfg else ''} {cfg.meta if cfg else ''} 执行出错：{error}")
+        if not r.success:
+            out.append(cfg)
+    return out
+
+
+def _suite_of(name: str, configs: list[Any]) -> ExpectationSuite:
+    """A suite of the given expectation configurations (the failed ones of a first pass)."""
+    suite = _new_suite(name)
+    for cfg in configs:
+        suite.add_expectation(cfg.to_domain_obj())
+    return suite
 
 
 def _raised(info: Any) -> str:
@@ -112,6 +144,9 @@ def _raised(info: Any) -> str:
 
 _ENGINE: _Engine | None = None
 _ENGINE_LOCK = threading.Lock()
+# Held while suites are generated: a validation that starts while warm_up is still building them
+# waits for them instead of building a second copy.
+_SUITES_LOCK = threading.RLock()
 
 
 def _engine() -> _Engine:
@@ -312,6 +347,50 @@ def _applicable(period: str, rules: Iterable[Rule]) -> tuple[Rule, ...]:
             key=_rule_sort_key,
         )
     )
+
+
+def warm_up(period: str) -> None:
+    """Pay GX's fixed costs ahead of the first validation: the import, the context, and the period's
+    data and policy suites (the CLI runs this in a thread while Prefect starts and the files are read)."""
+    with _SUITES_LOCK:
+        _engine()
+        _data_suites(period)
+        _policy_suites(_applicable(period, rules_in_force(period)))
+
+
+# --------------------------------------------------------------------------- the checks process
+
+# GX's import alone takes seconds (it pulls in scipy, altair, SQLAlchemy …). A run can start a process
+# for the checks at once: the import, the context and the period's suites are then paid on the
+# machine's other core while the run starts Prefect and reads the returns, and validation and the
+# policy check send their frames there. Only small inputs go (a county's pickle in milliseconds; a
+# province's batch would double the run's memory): larger ones are checked here as before.
+CHECKS_PROCESS_MAX_ROWS = 200_000
+_CHECKS: ProcessPoolExecutor | None = None
+_CHECKS_LOCK = threading.Lock()
+
+
+def start_checks_process(period: str) -> None:
+    """Start the checks process and have it load GX and build the period's suites (idempotent)."""
+    global _CHECKS
+    with _CHECKS_LOCK:
+        if _CHECKS is None:
+            # spawn: a fresh interpreter, nothing inherited from the run's threads (Prefect's).
+            _CHECKS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            _CHECKS.submit(warm_up, period)
+
+
+def _checks_process(rows: int) -> ProcessPoolExecutor | None:
+    with _CHECKS_LOCK:
+        return _CHECKS if rows <= CHECKS_PROCESS_MAX_ROWS else None
+
+
+def _forget_checks_process() -> None:
+    global _CHECKS
+    with _CHECKS_LOCK:
+        pool, _CHECKS = _CHECKS, None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def suite_json(period: str) -> dict[str, Any]:
@@ -545,7 +624,19 @@ def _missing_rows(batch: ReturnBatch, info: pd.DataFrame, loc: _Locator) -> None
 
 
 def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
-    """Data errors of a run's returns: one GX validation per sheet kind over all files."""
+    """Data errors of a run's returns: one GX validation per sheet kind over all files (in the checks
+    process when the run started one and the batch is small, else here)."""
+    rows = sum(len(f) for f in [batch.info, *batch.frames.values()] if f is not None)
+    pool = _checks_process(rows)
+    if pool is not None:
+        try:
+            return pool.submit(_validate_returns_here, batch, period).result()
+        except BrokenProcessPool:  # the checks process died (out of memory, killed): validate here
+            _forget_checks_process()
+    return _validate_returns_here(batch, period)
+
+
+def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
     info = batch.info
     frames = {s.name: batch.frames.get(spec.FRAME_OF_SHEET[s.name]) for s in spec.TABLE_SHEETS}
     if (info is None or info.empty) and all(f is None or f.empty for f in frames.values()):
@@ -565,7 +656,8 @@ def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
     for f in batch.files:
         order.setdefault(f.file_id, len(order))
     loc = _Locator(batch, school_codes, order)
-    suites = _data_suites(period)
+    with _SUITES_LOCK:
+        suites = _data_suites(period)
     engine = _engine()
 
     jobs: list[tuple[spec.Sheet, pd.DataFrame]] = []
@@ -622,6 +714,20 @@ def _lookup(frames: Iterable[pd.DataFrame], column: str) -> dict[str, Any]:
 def check_policy(
     period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame, schools: pd.DataFrame
 ) -> list[Finding]:
+    """Policy violations (never rejections) of the value rules in force for the period (in the checks
+    process when the run started one and the frames are small, else here); see _check_policy_here."""
+    pool = _checks_process(sum(len(f) for f in (units, classes, schools) if f is not None))
+    if pool is not None:
+        try:
+            return pool.submit(_check_policy_here, period, rules, units, classes, schools).result()
+        except BrokenProcessPool:
+            _forget_checks_process()
+    return _check_policy_here(period, rules, units, classes, schools)
+
+
+def _check_policy_here(
+    period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame, schools: pd.DataFrame
+) -> list[Finding]:
     """Policy violations (never rejections) of the value rules in force for the period.
 
     ``units``: file_id, file_name, school_code, section (primary/junior), indicator_code, value.
@@ -633,7 +739,8 @@ def check_policy(
     frames = {"units": units, "classes": classes, "schools": schools}
     if not applicable or all(df is None or df.empty for df in frames.values()):
         return []
-    suites = _policy_suites(applicable)
+    with _SUITES_LOCK:
+        suites = _policy_suites(applicable)
     present = [df for df in frames.values() if df is not None]
     names, codes = _lookup(present, "file_name"), _lookup(present, "school_code")
     engine = _engine()

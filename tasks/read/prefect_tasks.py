@@ -13,6 +13,7 @@ from junheng.contract import ReceivedFile, ReturnBatch
 from junheng.retry import io_retries
 from junheng.settings import DEFAULT_COUNTY_CODE
 from tasks.read.incremental import Reread, read_incremental
+from tasks.read.precheck import small_and_safe
 from tasks.read.returns import merge_batches, read_returns, read_returns_here
 
 # Files per parsing task on a Dask cluster: a task must do enough work to be worth its Dask +
@@ -38,10 +39,13 @@ def read_returns_parallel(files: list[ReceivedFile]) -> ReturnBatch:
 
     Without Dask the files are parsed in capped worker processes (tasks.read.isolation): threads
     would not help (the parser holds the GIL), and a file that kills its worker is only rejected.
+    A small inbox whose every file passes the extent pre-check (tasks.read.precheck) is parsed in
+    this process: the workers' start-up would cost seconds for a few milliseconds of parsing.
     Validation stays one GX run over the merged batch (its fixed cost is per run).
     """
     if _dask_runner_in_use() is None or len(files) <= CHUNK_FILES:
-        return read_returns(files, isolate=True)  # a file that kills its parser must not kill the run
+        # Isolated unless pre-checked: a file that kills its parser must not kill the run.
+        return read_returns(files, isolate=not small_and_safe(files))
     futures = [read_chunk_task.submit(part) for part in chunks(files)]
     return merge_batches([f.result() for f in futures])
 

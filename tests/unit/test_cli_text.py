@@ -16,7 +16,8 @@ from cli.zh_argparse import translate
 ALLOWED = re.compile(
     r"expectations/plans/\S*|--?[a-z][a-z-]*|junheng|JUNHENG_[A-Z_]+|SQLAlchemy|PostgreSQL|DuckDB|postgresql\+psycopg://\S+|"
     r"JH-2026\.1|\.?xlsx|URL|YYYY-MM|inbox|reports|duckdb|mart|analyst|template|policy|show|recompute|"
-    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|upgrade|data|bogus|Excel|WPS|city|rollup|yuxi"
+    r"demo-data|run|rerun|backfill|roster|import|warehouse|init|upgrade|data|bogus|Excel|WPS|city|rollup|yuxi|"
+    r"Prefect|server|start|stop|status"
 )
 
 
@@ -42,6 +43,10 @@ COMMANDS = [
     ["city"],
     ["city", "run"],
     ["city", "rollup"],
+    ["server"],
+    ["server", "start"],
+    ["server", "stop"],
+    ["server", "status"],
 ]
 
 
