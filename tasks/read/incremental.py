@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Literal
 
 import pandas as pd
@@ -104,7 +105,9 @@ def read_incremental(
         return _read_once(read, files)
     done = processed_files(url, period, county_code)
     if reread == "failed":
-        return _read_once(read, _from_audit(done[done["status"] == "rejected"]))
+        # A rejected file may be one whose parse worker died: a reread never parses it in the run's own process.
+        rejected = _from_audit(done[done["status"] == "rejected"])
+        return _read_once(read, [replace(f, isolate_parse=True) for f in rejected])
     seen = set(done["file_id"])
     fresh = [f for f in files if f.file_id not in seen]
     if not fresh:
