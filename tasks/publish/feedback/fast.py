@@ -14,6 +14,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from tasks.publish.feedback.sheet_xml import (
     unselect,
     vml_xml,
 )
-from tasks.publish.feedback.styles_xml import MAIN_NS, Styles, check, parse, wellformed
+from tasks.publish.feedback.styles_xml import CACHED_PARTS, MAIN_NS, Styles, check, parse, wellformed
 from tasks.publish.feedback.workbook_xml import add_sheet_first, decode
 from tasks.publish.feedback.zip_out import ZipOut, raw_member
 
@@ -127,6 +128,14 @@ def open_package(data: bytes) -> Package:
     return Package(data, infos, parts, sheet_part, rels_text)
 
 
+@lru_cache(maxsize=CACHED_PARTS)
+def _unmarked(data: bytes) -> bytes:
+    """A sheet without marks: printed one page wide, its tab no longer selected."""
+    text = decode(data)
+    check_sheet(text)
+    return unselect(fit_to_width(text)).encode("utf-8")
+
+
 def edit(pkg: Package, rows: Records, listed: Records, name: str, status: str, header: str) -> bytes:
     """The feedback workbook's bytes; NotPlain when the file is not one this edits safely."""
     parts, names, book = pkg.parts, pkg.names, Book(dict.fromkeys(pkg.sheet_part, ()))
@@ -151,22 +160,24 @@ def edit(pkg: Package, rows: Records, listed: Records, name: str, status: str, h
     changed: dict[str, bytes] = {}
     block = 0
     for title, part in pkg.sheet_part.items():
+        if title not in marks:
+            changed[part] = _unmarked(parts[part])
+            continue
         text = decode(parts[part])
         check_sheet(text)
         text = unselect(fit_to_width(text))
         comments: dict[str, str] = {}
         colours: dict[str, str] = {}
-        if title in marks:
-            origin = merged_origin(text)
-            for ref, found in marks[title].items():  # later findings on a merged area win, as in openpyxl
-                at = origin(ref)
-                comments[at] = comment_text(found)
-                colour = worst(found)
-                if colour is not None:
-                    colours[at] = colour
-                else:
-                    colours.pop(at, None)
-            text = restyle(text, colours, styles.with_fill)
+        origin = merged_origin(text)
+        for ref, found in marks[title].items():  # later findings on a merged area win, as in openpyxl
+            at = origin(ref)
+            comments[at] = comment_text(found)
+            colour = worst(found)
+            if colour is not None:
+                colours[at] = colour
+            else:
+                colours.pop(at, None)
+        text = restyle(text, colours, styles.with_fill)
         if comments:
             block += 1
             text = _add_comments(parts, changed, lower, part, text, comments, block)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-from collections import defaultdict
+import threading
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,10 +52,10 @@ WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.me
 """
 
 
-# From this many feedback workbooks on, worker processes help write them. A worker's start-up (the
-# imports, in the forkserver) costs about as much as 500 workbooks, and this process waits for the
-# chunks queued to a worker before it is up: below this a pool would not pay.
-PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "1000"))
+# From this many feedback workbooks on, worker processes help write them. This process writes from the
+# start and never waits for a worker's start-up (the imports, in the forkserver: about 500 workbooks'
+# time), but below this the start-up would only take a core from the rest of the run.
+PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "300"))
 CHUNK = 8  # workbooks per task: small enough for the two ends to meet evenly
 
 
@@ -86,36 +87,88 @@ def write_chunk(write: Callable[[Job], Result], jobs: Sequence[Job]) -> list[Res
     return [write(j) for j in jobs]
 
 
+class _Shared:
+    """The chunks between this process (from the back) and the workers (from the front)."""
+
+    def __init__(self, chunks: list[Sequence[Job]]) -> None:
+        self.todo = deque(enumerate(chunks))
+        self.done: list[list[Result] | None] = [None] * len(chunks)
+        self.cond = threading.Condition()
+        self.lent = 0  # chunks a worker has and has not returned
+        self.error: BaseException | None = None
+
+    def take(self, back: bool) -> tuple[int, Sequence[Job]] | None:
+        with self.cond:
+            if not self.todo:
+                return None
+            self.lent += not back
+            return self.todo.pop() if back else self.todo.popleft()
+
+    def back_from_worker(self, i: int, result: list[Result] | None, chunk: Sequence[Job]) -> None:
+        with self.cond:
+            if result is None:  # its worker died: this process writes it
+                self.todo.append((i, chunk))
+            self.done[i] = result
+            self.lent -= 1
+            self.cond.notify_all()
+
+
+def _feed(shared: _Shared, write: Callable[[Job], Result], workers: int) -> None:
+    """Worker processes fed one chunk each from the front, once they are up (starting them blocks this
+    thread for the forkserver's imports, not the flow's process)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
+    held: dict[Future[list[Result]], tuple[int, Sequence[Job]]] = {}
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for up in [pool.submit(os.getpid) for _ in range(workers)]:
+                up.result()  # up: only now are chunks taken from the front
+            while True:
+                while len(held) < workers and (item := shared.take(back=False)) is not None:
+                    try:
+                        held[pool.submit(write_chunk, write, item[1])] = item
+                    except BaseException:
+                        shared.back_from_worker(item[0], None, item[1])
+                        raise
+                if not held:
+                    return
+                finished, _ = wait(held, return_when=FIRST_COMPLETED)
+                for f in finished:
+                    i, chunk = held.pop(f)
+                    try:
+                        result: list[Result] | None = f.result()
+                    except (BrokenProcessPool, OSError):  # its worker died: this process writes it
+                        result = None
+                    shared.back_from_worker(i, result, chunk)
+    except (BrokenProcessPool, OSError, RuntimeError):  # no pool (any more): this process writes the rest
+        for i, chunk in held.values():
+            shared.back_from_worker(i, None, chunk)
+    except BaseException as e:  # a failing job fails the stage, as it would here
+        with shared.cond:
+            shared.error = e
+            shared.cond.notify_all()
+
+
 def run_jobs(jobs: Sequence[Job], write: Callable[[Job], Result] = write_job) -> list[Result]:
-    """Every job's result, in order. When there are many, worker processes (one per core but this one;
+    """Every job's result, in order. When there are many, worker processes (one per core but one;
     forkserver: the flow process runs Prefect's threads, and forking a threaded process can deadlock) take
-    chunks from the front while this process writes from the back whatever no worker has started, so the
-    workers' start-up is never waited for; a chunk whose worker died is written here."""
+    chunks from the front once they are up, while this process writes from the back, so the workers'
+    start-up is never waited for; a chunk whose worker died is written here."""
     procs = min(os.cpu_count() or 1, 8)
     if procs < 2 or PARALLEL_MIN <= 0 or len(jobs) < PARALLEL_MIN:
         return write_chunk(write, jobs)
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    done: list[list[Result] | None] = [None] * len(chunks)
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
-    try:
-        pool = ProcessPoolExecutor(max_workers=procs - 1, mp_context=ctx)
-        futures = [pool.submit(write_chunk, write, c) for c in chunks]
-    except (BrokenProcessPool, OSError):
-        return write_chunk(write, jobs)
-    try:
-        for i in reversed(range(len(chunks))):
-            if futures[i].cancel():  # not started by a worker: this process writes it
-                done[i] = write_chunk(write, chunks[i])
-        for i, f in enumerate(futures):
-            if done[i] is None:
-                try:
-                    done[i] = f.result()
-                except (BrokenProcessPool, OSError):
-                    done[i] = write_chunk(write, chunks[i])
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)  # idle workers leave on their own
-    return [r for chunk in done if chunk is not None for r in chunk]
+    shared = _Shared([jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)])
+    threading.Thread(target=_feed, args=(shared, write, procs - 1), daemon=True, name="feedback-pool").start()
+    while True:
+        while (item := shared.take(back=True)) is not None:
+            shared.done[item[0]] = write_chunk(write, item[1])
+        with shared.cond:  # what the workers still have; a chunk a worker could not write comes back
+            shared.cond.wait_for(lambda: shared.lent == 0 or bool(shared.todo) or shared.error is not None)
+            if shared.error is not None:
+                raise shared.error
+            if shared.lent == 0 and not shared.todo:
+                break
+    return [r for chunk in shared.done if chunk is not None for r in chunk]
 
 
 # A feedback workbook's name in UTF-8 bytes: the atomic writer's temporary name adds about 22 bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from functools import lru_cache
 from xml.parsers import expat
 
 from tasks.publish.feedback.issues import SEVERITY_FILL
@@ -38,7 +39,15 @@ def xml_attr(text: str) -> str:
     return xml_text(text).replace('"', "&quot;").replace("\n", "&#10;")
 
 
+# The schools' files come from one template: most package parts (workbook, relationships, styles, the
+# instructions sheet) are byte for byte the same in every file, and so are their checks and edits. Caches
+# of a few hundred parts keep each worked out once per process; the trees are only ever read.
+CACHED_PARTS = 256
+
+
+@lru_cache(maxsize=CACHED_PARTS)
 def parse(data: bytes) -> ET.Element:
+    """The part's tree (read only: it may be shared with the next file's identical part)."""
     # A DTD at all is refused, so entities cannot make the parsed view and the textual edits differ.
     check(b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
     try:
@@ -47,6 +56,7 @@ def parse(data: bytes) -> ET.Element:
         raise NotPlain from e
 
 
+@lru_cache(maxsize=CACHED_PARTS)
 def wellformed(data: bytes) -> None:
     """NotPlain unless ``data`` is well-formed XML (no DTD): a check of an edit, without building a tree."""
     check(b"<!DOCTYPE" not in data and b"<!ENTITY" not in data)
@@ -60,21 +70,29 @@ def solid_fill(rgb: str) -> str:
     return f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/></patternFill></fill>'
 
 
+@lru_cache(maxsize=CACHED_PARTS)
+def _lists(text: str) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
+    """How many fonts, fills, borders and cell formats styles.xml has, and its cell formats' XML."""
+    root = parse(text.encode("utf-8"))
+    check(root.tag == f"{{{MAIN_NS}}}styleSheet")
+    have = {k: len(root.findall(f"{{{MAIN_NS}}}{k}/*")) for k in _LISTS}
+    check(all(have.values()))  # fontId/fillId/borderId/xf 0 must exist
+    for k in _LISTS:
+        check(len(re.findall(rf"<{k}\b", text)) == 1 and f"</{k}>" in text)
+    inner = text[text.index("<cellXfs") : text.index("</cellXfs>")]
+    xfs = tuple(_XF.findall(inner[inner.index(">") + 1 :]))
+    check(len(xfs) == have["cellXfs"])
+    return tuple(have.items()), xfs
+
+
 class Styles:
     """Appends fonts, fills, borders and cell formats to styles.xml; ``text()`` gives the edited part."""
 
     def __init__(self, text: str) -> None:
-        root = parse(text.encode("utf-8"))
-        check(root.tag == f"{{{MAIN_NS}}}styleSheet")
         self._text = text
         self._added: dict[str, list[str]] = {k: [] for k in _LISTS}
-        self._have = {k: len(root.findall(f"{{{MAIN_NS}}}{k}/*")) for k in _LISTS}
-        check(all(self._have.values()))  # fontId/fillId/borderId/xf 0 must exist
-        for k in _LISTS:
-            check(len(re.findall(rf"<{k}\b", text)) == 1 and f"</{k}>" in text)
-        inner = text[text.index("<cellXfs") : text.index("</cellXfs>")]
-        self._xfs = _XF.findall(inner[inner.index(">") + 1 :])
-        check(len(self._xfs) == self._have["cellXfs"])
+        have, self._xfs = _lists(text)
+        self._have = dict(have)
         self._filled: dict[tuple[int, str], int] = {}
 
     def add(self, kind: str, xml: str) -> int:

@@ -11,8 +11,9 @@ import struct
 import time
 import zipfile
 import zlib
+from functools import lru_cache
 
-from tasks.publish.feedback.styles_xml import check
+from tasks.publish.feedback.styles_xml import CACHED_PARTS, check
 
 _LOCAL = struct.Struct("<4s5H3L2H")  # signature … name length, extra length (APPNOTE 4.3.7)
 _CENTRAL = struct.Struct("<4s6H3L5H2L")  # APPNOTE 4.3.12
@@ -35,6 +36,12 @@ def raw_member(data: bytes, info: zipfile.ZipInfo) -> bytes:
     return data[start : start + info.compress_size]
 
 
+@lru_cache(maxsize=CACHED_PARTS)  # an edited part is often the same in every school's file
+def _deflated(content: bytes) -> tuple[bytes, int]:
+    c = zlib.compressobj(1, zlib.DEFLATED, -15, _MEM_LEVEL)
+    return c.compress(content) + c.flush(), zlib.crc32(content)
+
+
 def _dos(date_time: tuple[int, ...]) -> tuple[int, int]:
     y, mo, d, h, mi, s = date_time[:6]
     return (h << 11) | (mi << 5) | (s // 2), (max(y, 1980) - 1980) << 9 | (mo << 5) | d
@@ -52,9 +59,8 @@ class ZipOut:
         self._add(info.filename, info.compress_type, info.CRC, payload, info.file_size, _dos(info.date_time))
 
     def deflate(self, name: str, content: bytes) -> None:
-        c = zlib.compressobj(1, zlib.DEFLATED, -15, _MEM_LEVEL)
-        payload = c.compress(content) + c.flush()
-        self._add(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), payload, len(content), self._now)
+        payload, crc = _deflated(content)
+        self._add(name, zipfile.ZIP_DEFLATED, crc, payload, len(content), self._now)
 
     def _add(self, name: str, method: int, crc: int, payload: bytes, size: int, when: tuple[int, int]) -> None:
         raw = name.encode("utf-8")
