@@ -222,3 +222,22 @@ def test_many_feedbacks_are_written_by_worker_processes_alike(
     for _, path, _ in pooled:
         assert grid(path, ISSUES_SHEET) == grid(alone, ISSUES_SHEET)
         assert grid(path, "教师") == grid(demo, "教师")
+
+
+def test_without_worker_processes_this_process_writes_every_feedback(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enough workbooks for a pool, but no process can be started: every one is written here, in order."""
+
+    def no_processes(method: str) -> Any:
+        raise OSError("no processes here")
+
+    jobs = [
+        run.Job(f"f{i}", demo, demo.name, "loaded", VIOLATIONS, tmp_path / "pool" / f"{i}.xlsx", "页眉", None)
+        for i in range(3 * run.CHUNK + 1)
+    ]
+    monkeypatch.setattr(run, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(run.multiprocessing, "get_context", no_processes)
+    results = run.run_jobs(jobs)
+    assert [(fid, n) for fid, _, n in results] == [(f"f{i}", 2) for i in range(len(jobs))]
+    assert all(path.is_file() and grid(path, "教师") == grid(demo, "教师") for _, path, _ in results)

@@ -116,10 +116,10 @@ class _Shared:
 def _feed(shared: _Shared, write: Callable[[Job], Result], workers: int) -> None:
     """Worker processes fed one chunk each from the front, once they are up (starting them blocks this
     thread for the forkserver's imports, not the flow's process)."""
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
     held: dict[Future[list[Result]], tuple[int, Sequence[Job]]] = {}
     try:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["tasks.publish.feedback.run"])
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             for up in [pool.submit(os.getpid) for _ in range(workers)]:
                 up.result()  # up: only now are chunks taken from the front
