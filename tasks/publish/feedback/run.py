@@ -53,9 +53,10 @@ WHERE t.county_code = :county_code AND t.indicator_code IN ('G4', 'G5') AND t.me
 
 
 # From this many feedback workbooks on, worker processes help write them. This process writes from the
-# start and never waits for a worker's start-up (the imports, in the forkserver: about 500 workbooks'
-# time), but below this the start-up would only take a core from the rest of the run.
-PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "300"))
+# start and never waits for a worker's start-up (the imports, in the forkserver), but the start-up and
+# the workers take CPU from whatever else runs: on a busy 2-core machine a pool did not pay for a few
+# hundred workbooks, so it is kept for large periods.
+PARALLEL_MIN = int(os.environ.get("JUNHENG_PARALLEL_FEEDBACK_MIN", "1000"))
 CHUNK = 8  # workbooks per task: small enough for the two ends to meet evenly
 
 
