@@ -7,6 +7,8 @@ child process at once (cli.supervise), and the commands' modules are imported by
 from __future__ import annotations
 
 import argparse
+import atexit
+import logging
 import os
 import re
 import sys
@@ -204,6 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_EXIT_CODE: list[int] = []  # the command's exit code, once it has finished
+
+
+def _exit_now() -> None:
+    """The last exit handler (registered first): once every other one has run (Prefect's flushes, the
+    worker pools' shutdown), end the process without the interpreter's own finalization, which only
+    frees memory and takes seconds with Prefect, pandas and GX loaded (measured: 5.3 s of a county's
+    rerun under load). Logs are flushed first."""
+    if _EXIT_CODE:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_CODE[0])
+
+
 def _quiet_interpreter_exit() -> None:
     """duckdb 2.0 (nanobind) prints a wall of benign "leaked instance" lines at interpreter exit
     when Great Expectations was imported in the same process (duckdb/duckdb-python#522). The run
@@ -219,6 +236,8 @@ SUPERVISED_COMMANDS = frozenset({"run", "rerun", "backfill", "city"})
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # run as the command: never inside a caller's process
+        atexit.register(_exit_now)
     if argv is None and sys.argv[1:2] and sys.argv[1] in SUPERVISED_COMMANDS and not os.environ.get(SUPERVISED_ENV):
         # The child parses the arguments (and reports a mistake in them) itself: the parser's imports
         # are not paid twice.
@@ -246,4 +265,5 @@ def main(argv: list[str] | None = None) -> int:
         code = c.EXIT_IO
     if argv is None:  # only when run as the command, never inside a caller's process
         _quiet_interpreter_exit()
+        _EXIT_CODE.append(code)
     return code

@@ -375,8 +375,10 @@ def start_checks_process(period: str) -> None:
     global _CHECKS
     with _CHECKS_LOCK:
         if _CHECKS is None:
-            # spawn: a fresh interpreter, nothing inherited from the run's threads (Prefect's).
-            _CHECKS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            # forkserver: nothing inherited from the run's threads (Prefect's), and the worker ends with
+            # os._exit: a spawned one would finalize its interpreter (seconds with GX loaded) while the
+            # run waits for it at exit.
+            _CHECKS = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"))
             _CHECKS.submit(warm_up, period)
 
 
