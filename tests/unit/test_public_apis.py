@@ -24,6 +24,8 @@ FORBIDDEN = {
     "_fills",
     "_fonts",
 }
+# Names with a leading underscore that the library documents as public API.
+DOCUMENTED = {"os._exit"}  # https://docs.python.org/3/library/os.html#os._exit
 
 
 def private_uses(source: str) -> list[tuple[int, str]]:
@@ -35,7 +37,12 @@ def private_uses(source: str) -> list[tuple[int, str]]:
         owner = node.value.id if isinstance(node.value, ast.Name) else None
         if node.attr in FORBIDDEN:
             out.append((node.lineno, node.attr))
-        elif node.attr.startswith("_") and not node.attr.startswith("__") and owner not in ("self", "cls"):
+        elif (
+            node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and owner not in ("self", "cls")
+            and f"{owner}.{node.attr}" not in DOCUMENTED
+        ):
             out.append((node.lineno, f"{owner}.{node.attr}" if owner else node.attr))
     return sorted(out)
 
