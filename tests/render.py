@@ -44,6 +44,12 @@ def _only_sheet(src: Path, keep: str, out: Path) -> None:
             plain = re.sub(r'\s+state="[^"]*"', "", tag)
             new = plain if i == index else plain.replace("<sheet ", '<sheet state="hidden" ', 1)
             workbook = workbook.replace(tag, new, 1)
+        # LibreOffice prints a hidden sheet's print range anyway: the other sheets' print areas go from the copy.
+        workbook = re.sub(
+            r'<definedName name="_xlnm\.Print_Area" localSheetId="(\d+)"[^>]*>[^<]*</definedName>',
+            lambda m: m.group(0) if int(m.group(1)) == index else "",
+            workbook,
+        )
         workbook = re.sub(r'\bactiveTab="\d+"', f'activeTab="{index}"', workbook)
         workbook = re.sub(r'\bfirstSheet="\d+"', f'firstSheet="{index}"', workbook)
         if "activeTab=" not in workbook:
