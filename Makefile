@@ -55,10 +55,16 @@ browser:
 test: setup lint browser
 	PREFECT_HOME=$(CURDIR)/.pytest-prefect $(BIN)/python -m pytest
 
-# Benchmark (not a test): the parsing limit, junheng end to end and the naive pipeline; bench/README.md.
+# Benchmark (not a test), bench/README.md: the parsing limit, junheng end to end and the naive pipeline at N;
+# a county's rerun with and without a local Prefect server; a province month (COUNTIES × 200 schools, returns
+# with findings, and the same without for the findings cost) through one command.
 N ?= 2000
+COUNTIES ?= 100
 bench: setup
 	$(BIN)/python -m bench.run --n $(N)
+	$(BIN)/python -m bench.county_rerun
+	$(BIN)/python -m bench.province --counties $(COUNTIES) --schools 200
+	$(BIN)/python -m bench.province --counties $(COUNTIES) --schools 200 --clean --skip-naive
 
 clean:
 	rm -rf data .pytest-prefect .pytest_cache .mypy_cache .ruff_cache
