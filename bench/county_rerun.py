@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="junheng-county-rerun-"))
     if args.keep and work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
+    work.mkdir(parents=True, exist_ok=True)  # mkdtemp made it already
     print(f"县级重跑基准：{args.schools} 所学校，每种情况 {args.repeat} 次，目录 {work}", flush=True)
     try:
         res = bench(args.schools, args.repeat, work)
