@@ -9,6 +9,8 @@ from junheng.retry import is_io_error
 STAGES = {
     "check-output": "检查输出目录",
     "archive-inbox": "归档收件",
+    "record-received": "登记收到的文件",
+    "read-chunk": "读取一批报表",
     "read-returns": "读取报表",
     "load-county-return": "县级报表入库",
     "validate-returns": "校验数据",
@@ -21,6 +23,9 @@ STAGES = {
     "publish-reports": "发布报告",
     "county-report": "县域分析报告",
     "school-feedback": "学校反馈与报送情况",
+    "city-rollup": "汇总各县进展",
+    "city-report": "城市报告",
+    "city-alerts": "城市预警",
 }
 
 _STATES = {
