@@ -16,12 +16,11 @@ import tasks.read.prefect_tasks as read_tasks
 from flows.city import city_monthly, city_rollup
 from flows.monthly import monthly_returns
 from tasks.demo.city import BEHIND, ON_TRACK, PLAN, REACHED, write_county_inbox
-from warehouse.engine import MART_VIEWS, make_engine, query_frame
+from tests.fixtures.marts import mart_frames
+from warehouse.engine import MART_VIEWS
 
 PERIOD = "2026-10"
 COUNTIES = (REACHED, ON_TRACK, BEHIND)  # in the plan's order: the city run takes them in that order too
-# Columns that differ between two runs by construction (clocks, run ids).
-VOLATILE = {"loaded_at", "computed_at", "created_at", "processed_at", "run_id", "started_at", "finished_at"}
 
 
 @pytest.fixture(scope="module")
@@ -39,24 +38,6 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _data_dir(province: Path, where: Path) -> Path:
     shutil.copytree(province / "inbox", where / "inbox")
     return where
-
-
-def _marts(url: str, data: Path) -> dict[str, pd.DataFrame]:
-    """Every mart, volatile columns dropped, the run's own data folder (archive paths) neutralised."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            out = {}
-            for name in MART_VIEWS:
-                df = query_frame(conn, f"SELECT * FROM mart.{name}")
-                df = df[[c for c in df.columns if c not in VOLATILE]]
-                for c in df.columns:
-                    if df[c].map(lambda v: isinstance(v, str)).any():
-                        df[c] = df[c].map(lambda v: v.replace(str(data), "<data>") if isinstance(v, str) else v)
-                out[name] = df.sort_values(list(df.columns), ignore_index=True, na_position="first")
-            return out
-    finally:
-        engine.dispose()
 
 
 def _assert_same(got: dict[str, pd.DataFrame], expected: dict[str, pd.DataFrame]) -> None:
@@ -86,7 +67,7 @@ def _separate_runs(url: str, data: Path) -> None:
 def test_province_run_equals_separate_county_runs(province: Path, tmp_path: Path, warehouse_url: str) -> None:
     separate = _data_dir(province, tmp_path / "separate")
     _separate_runs(warehouse_url, separate)
-    expected = _marts(warehouse_url, separate)
+    expected = mart_frames(warehouse_url, separate)
     # The inputs reached the marts (an empty pair of warehouses would also be "equal"): 21 school returns and
     # two county returns, each county judged.
     assert expected["return_status"].shape[0] == 7 + 8 + 6 + 2
@@ -96,7 +77,7 @@ def test_province_run_equals_separate_county_runs(province: Path, tmp_path: Path
     one = _data_dir(province, tmp_path / "one")
     result = city_monthly(plan=PLAN, period=PERIOD, warehouse_url=url, data_dir=str(one))
     assert result["failed"] == {} and sorted(result["ran"]) == ["华宁县", "澄江市", "通海县"]
-    _assert_same(_marts(url, one), expected)
+    _assert_same(mart_frames(url, one), expected)
     # Reports per county, not one workbook for the province.
     for code in COUNTIES:
         assert (one / "reports" / code / PERIOD / f"junheng-county-{PERIOD}.xlsx").is_file()
@@ -126,4 +107,4 @@ def test_province_run_on_dask_equals_threads(province: Path, tmp_path: Path, mon
         assert "read_returns_here" in prefixes, f"no parsing task reached the Dask scheduler: {list(prefixes)}"
         assert prefixes["read_returns_here"].state_counts["memory"] == 3 + 3 + 2
 
-    _assert_same(_marts(dask_url, dask), _marts(threads_url, threads))
+    _assert_same(mart_frames(dask_url, dask), mart_frames(threads_url, threads))

@@ -12,11 +12,10 @@ import pytest
 import flows.runner as runner
 import tasks.read.prefect_tasks as read_tasks
 from tasks.demo.returns import make_demo_county
-from warehouse.engine import MART_VIEWS, make_engine, query_frame
+from tests.fixtures.marts import mart_frames
+from warehouse.engine import MART_VIEWS
 
 PERIOD = "2026-10"
-# Columns that differ between two runs by construction (clocks, run ids).
-VOLATILE = {"loaded_at", "computed_at", "created_at", "processed_at", "run_id", "started_at", "finished_at"}
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +32,6 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=90):
         yield
-
-
-def _marts(url: str, data: Path) -> dict[str, pd.DataFrame]:
-    """Every mart, volatile columns dropped, the run's own data folder (archive paths) neutralised."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            out = {}
-            for name in MART_VIEWS:
-                df = query_frame(conn, f"SELECT * FROM mart.{name}")
-                df = df[[c for c in df.columns if c not in VOLATILE]]
-                for c in df.columns:
-                    if df[c].map(lambda v: isinstance(v, str)).any():
-                        df[c] = df[c].map(lambda v: v.replace(str(data), "<data>") if isinstance(v, str) else v)
-                out[name] = df.sort_values(list(df.columns), ignore_index=True, na_position="first")
-            return out
-    finally:
-        engine.dispose()
 
 
 def _run(flow, inbox: Path, data: Path) -> str:  # type: ignore[no-untyped-def]
@@ -80,7 +61,7 @@ def test_dask_runner_gives_the_same_warehouse(
         assert "read_returns_here" in prefixes, f"no parsing task reached the Dask scheduler: {list(prefixes)}"
         assert prefixes["read_returns_here"].state_counts["memory"] == -(-n_files // 8)  # computed, cumulative
 
-    expected, got = _marts(default_url, tmp_path / "default"), _marts(dask_url, tmp_path / "dask")
+    expected, got = mart_frames(default_url, tmp_path / "default"), mart_frames(dask_url, tmp_path / "dask")
     assert expected["return_status"].shape[0] == n_files
     for name in MART_VIEWS:
         pd.testing.assert_frame_equal(got[name], expected[name], check_dtype=False, obj=f"mart.{name}")
