@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from tasks.read.extent import sheet_names_by_part
 from tasks.read.file_result import FileResult
 from tasks.read.grid import RawSheet, blank
 from tasks.read.zip_checks import zip_parts
@@ -50,10 +51,6 @@ class FormulaNoValue(str):
 _FORMULA_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"(?:\s[^>]*)?(?<!/)>((?:(?!</c>).)*?)</c>', re.DOTALL)
 _F_RE = re.compile(rb"<f(?:\s[^>]*)?>([^<]*)</f>")
 _V_RE = re.compile(rb"<v>[^<]+</v>|<is>")
-_SHEET_RE = re.compile(rb'<sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-_REL_RE = re.compile(
-    rb'<Relationship\b[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\b[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"'
-)
 
 
 def overlay_uncached_formulas(path: str, sheets: list[RawSheet], parts: dict[str, bytes] | None = None) -> None:
@@ -66,17 +63,7 @@ def overlay_uncached_formulas(path: str, sheets: list[RawSheet], parts: dict[str
         has_formula = {n for n, x in xml.items() if b"<f>" in x or b"<f " in x}  # not <formula1> of validations
         if not has_formula:
             return
-        rels: dict[bytes, bytes] = {}
-        if "xl/_rels/workbook.xml.rels" in names:
-            for m in _REL_RE.finditer(read("xl/_rels/workbook.xml.rels")):
-                rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-                rels[rid] = target
-        sheet_of_part: dict[str, str] = {}
-        if "xl/workbook.xml" in names:
-            for m in _SHEET_RE.finditer(read("xl/workbook.xml")):
-                target = rels.get(m.group(2), b"").decode("utf-8", "replace").lstrip("/")
-                part = target if target.startswith("xl/") else f"xl/{target}"
-                sheet_of_part[part] = unescape(m.group(1).decode("utf-8", "replace"))
+        sheet_of_part = sheet_names_by_part(names, read)
     for part, data in xml.items():
         target = by_name.get(sheet_of_part.get(part, ""))
         if target is None or part not in has_formula:
