@@ -89,24 +89,7 @@ def _reject_left_overs(
         period=period,
         run_id=run_id,
         processed_at=now,
-    )[
-        [
-            "file_id",
-            "file_name",
-            "archive_path",
-            "size_bytes",
-            "received_at",
-            "school_code",
-            "submitted_on",
-            "status",
-            "n_errors",
-            "n_violations",
-            "n_warnings",
-            "period",
-            "run_id",
-            "processed_at",
-        ]
-    ]
+    )[[c.name for c in s.ingest_file.c if c.name != "county_code"]]  # record_files adds the county
     record_files(conn, period, files, county_code)
     found = [
         Finding(
