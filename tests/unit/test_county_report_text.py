@@ -21,7 +21,7 @@ from tasks.publish.county_report import (
     school_pages,
     write_county_workbook,
 )
-from tasks.publish.county_report.advice import plan_cost
+from tasks.publish.county_report.advice import plan_cost, unit_price
 from tasks.publish.county_report.failures import failures, verdict
 
 P = "2026-10"
@@ -393,3 +393,26 @@ def test_workbook_escapes_formulas_and_names_sheets(tmp_path: Path) -> None:
     names = [c.value for row in plan.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
     assert names and all(n.startswith("'=") for n in names)
     wb.close()
+
+
+def test_a_total_already_at_the_floor_says_so_and_equipment_needs_no_price() -> None:
+    data = county()
+    # a and b at 4.0 m²/生 (400 m² for 100 students): 4.5 × 100 − 400 = 50 m² each, 100 in all; the floor
+    # 3.825 × 100 = 382.5 ≤ 400, so nothing is needed to reach it: said in words, not "需 0 平方米".
+    data.remediation = data.remediation.assign(
+        resource=400.0,
+        value=4.0,
+        below_floor=False,
+        need_to_threshold=50.0,
+        need_to_threshold_whole=50.0,
+        need_to_floor=0.0,
+        need_to_floor_whole=0.0,
+    )
+    line = (
+        "小学R4 生均教学及辅助用房面积：2 个学校单元低于标准，合计需增加 100 平方米（均已达到标准的85%），"
+        "逐校见“达标差距”。"
+    )
+    assert line in actions(data)
+    assert not any("需 0 " in a for a in actions(data))
+    # 仪器设备值 is money already: no price to set, and the report says so in plain words.
+    assert unit_price("R6", data) == (1.0, "所需费用即增加的仪器设备值，无需另设单价")

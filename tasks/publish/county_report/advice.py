@@ -39,7 +39,7 @@ _COUNTY_TODO = {
 def unit_price(code: str, data: CountyData) -> tuple[float | None, str]:
     """元 per unit of the indicator's resource and how it is stated; None when the bureau has set no price."""
     if code == "R6":
-        return 1.0, "仪器设备值本身以元计"
+        return 1.0, "所需费用即增加的仪器设备值，无需另设单价"
     field = COST_FIELD.get(code)
     price = getattr(data.unit_costs, field, None) if field else None
     if field is None or price is None:
@@ -132,9 +132,10 @@ def actions(data: CountyData) -> list[str]:
     for r in rows_of(county_totals(data.remediation)):
         unit, code = as_text(r.resource_unit), as_text(r.indicator_code)
         need, floor = fmt_need(num(r.need_to_threshold), code), fmt_need(num(r.need_to_floor), code)
+        at_floor = "均已达到标准的85%" if not num(r.need_to_floor) else f"达到标准的85%需 {floor} {unit}"
         lines.append(
             f"{section_zh(r.section)}{ind_label(code)}：{int(r.units)} 个学校单元低于标准，合计需增加"
-            f" {need} {unit}（达到标准的85%需 {floor} {unit}），逐校见“达标差距”。"
+            f" {need} {unit}（{at_floor}），逐校见“达标差距”。"
         )
     if len(data.outliers):
         lines.append(f"异常值警告 {len(data.outliers)} 条：请学校核对数据，见“异常值”。")
