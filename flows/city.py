@@ -42,8 +42,10 @@ def city_rollup(
     period = period or previous_period()
     url = settings.resolved_warehouse_url()
     run_id = str(flow_run.id or uuid.uuid4())
-    progress = city_rollup_task(url, city, period)
-    reports = city_report_task(url, city, period, settings.out_dir)
+    # 民办 units in the share of units passing as in the counties' school-rule line (the same stated choice).
+    private = settings.choices.private_in_school_rule
+    progress = city_rollup_task(url, city, period, private_in_school_rule=private)
+    reports = city_report_task(url, city, period, settings.out_dir, private_in_school_rule=private)
     alerts = city_alerts_task(url, city, period, run_id)
     return {**progress, "reports": {k: str(v) for k, v in reports.items()}, "alerts": alerts}
 

@@ -52,10 +52,15 @@ SELECT county_code, period, SUM(CASE WHEN meets THEN 1 ELSE 0 END) AS cv_met
 FROM mart.county_cv WHERE county_code IN :codes AND period <= :period
 GROUP BY county_code, period
 """
+# The units counted are the school-rule line's (R_MIN_MET): public units only unless 民办 units count in the
+# rule (PolicyChoices.private_in_school_rule), as in tasks.model.scorecard.resource_rows (no ownership = public).
+# Every unit still marks the period as reported, so a county of 民办 schools only is not "not reported".
 UNITS_SQL = """
 SELECT county_code, period,
-       SUM(CASE WHEN passes THEN 1 ELSE 0 END) AS units_passing,
-       SUM(CASE WHEN passes IS NOT NULL THEN 1 ELSE 0 END) AS units_judged
+       SUM(CASE WHEN passes AND (:all_units = 1 OR ownership IS NULL OR ownership <> '民办')
+                THEN 1 ELSE 0 END) AS units_passing,
+       SUM(CASE WHEN passes IS NOT NULL AND (:all_units = 1 OR ownership IS NULL OR ownership <> '民办')
+                THEN 1 ELSE 0 END) AS units_judged
 FROM mart.school_compliance WHERE county_code IN :codes AND period <= :period
 GROUP BY county_code, period
 """
@@ -193,9 +198,14 @@ def indicator_counts(per_indicator: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["county_code", "period", "indicators_met", "indicators_total", "unmet_items"])
 
 
-def read_facts(conn: Connection, plan: CityPlan, period: str) -> pd.DataFrame:
-    """What the counties' marts say, per county and period up to ``period`` (FACT_COLUMNS)."""
-    params: dict[str, object] = {"codes": [c.code for c in plan.counties], "period": period}
+def read_facts(conn: Connection, plan: CityPlan, period: str, private_in_school_rule: bool = False) -> pd.DataFrame:
+    """What the counties' marts say, per county and period up to ``period`` (FACT_COLUMNS); the school units
+    counted are those of the school-rule line (public only unless ``private_in_school_rule``)."""
+    params: dict[str, object] = {
+        "codes": [c.code for c in plan.counties],
+        "period": period,
+        "all_units": int(private_in_school_rule),
+    }
 
     def q(sql: str) -> pd.DataFrame:
         stmt = sa.text(sql).bindparams(sa.bindparam("codes", expanding=True))
@@ -211,9 +221,12 @@ def read_facts(conn: Connection, plan: CityPlan, period: str) -> pd.DataFrame:
     return facts.reindex(columns=list(FACT_COLUMNS))
 
 
-def compute_progress(conn: Connection, plan: CityPlan, period: str, computed_at: datetime) -> pd.DataFrame:
-    """Replace the city's rows up to ``period`` with the roll-up of the counties' marts; returns the rows."""
-    facts = read_facts(conn, plan, period)
+def compute_progress(
+    conn: Connection, plan: CityPlan, period: str, computed_at: datetime, private_in_school_rule: bool = False
+) -> pd.DataFrame:
+    """Replace the city's rows up to ``period`` with the roll-up of the counties' marts; returns the rows.
+    ``private_in_school_rule``: the same population choice as the counties' school-rule line."""
+    facts = read_facts(conn, plan, period, private_in_school_rule)
     periods = sorted({str(p) for p in facts["period"]} | {period})
     rows = progress_rows(plan, periods, facts, computed_at)
     t = s.fct_county_progress
@@ -231,13 +244,15 @@ def read_progress(conn: Connection, city_code: str, period: str) -> pd.DataFrame
     )
 
 
-def rollup(url: str, plan: CityPlan, period: str, now: datetime | None = None) -> dict[str, object]:
+def rollup(
+    url: str, plan: CityPlan, period: str, now: datetime | None = None, private_in_school_rule: bool = False
+) -> dict[str, object]:
     """Recompute the city's roll-up up to ``period`` in one transaction; a summary of the period's statuses."""
     with connected(url) as engine:
         init_warehouse(engine)
         with engine.begin() as conn:
             lock_period(conn, plan.city_code, period)  # keyed by the city's code: never a county's key
-            rows = compute_progress(conn, plan, period, now or datetime.now())
+            rows = compute_progress(conn, plan, period, now or datetime.now(), private_in_school_rule)
     current = rows[rows["period"] == period]
     by_status = {st: sorted(current.loc[current["status"] == st, "county_name"]) for st in STATUSES}
     return {"city": plan.city_name, "period": period, "counties": len(current), "status": by_status}

@@ -6,13 +6,18 @@ are views over them), so every expected number below is counted by hand from tho
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from tasks.model.progress import compute_progress, read_progress
+from tasks.publish.city_report.build import build_city_report
 from tests.fixtures.city import NOW, OTHER, PLAN, A, B, C, load_city
+from warehouse import schema as s
 from warehouse.engine import make_engine
 
 
@@ -78,3 +83,90 @@ def test_roll_up_of_an_earlier_period_and_rerun(city: Any) -> None:
     assert sorted(set(got["period"])) == ["2026-08", "2026-09"] and len(got) == 6
     c09 = got[(got["county_code"] == C) & (got["period"] == "2026-09")].iloc[0]
     assert c09["status"] == "按期推进"
+
+
+def _mark_private(engine: Any, schools: dict[str, tuple[str, str]], period: str) -> None:
+    """Give units of the fixture an ownership (core.dim_school, valid from ``period``): code -> (county, name)."""
+    y, m = period.split("-")
+    with engine.begin() as conn:
+        conn.execute(
+            s.dim_period.insert(),
+            [{"period": period, "period_start": date(int(y), int(m), 1), "year": int(y), "month": int(m)}],
+        )
+        conn.execute(
+            s.dim_school.insert(),
+            [
+                {
+                    "school_sk": f"{code}@{period}",
+                    "school_code": code,
+                    "school_name": name,
+                    "school_type": "小学",
+                    "ownership": "民办",
+                    "is_teaching_point": False,
+                    "county_code": county,
+                    "valid_from": period,
+                    "valid_to": None,
+                    "is_current": True,
+                    "file_id": "0" * 64,
+                    "loaded_at": NOW,
+                }
+                for code, (county, name) in schools.items()
+            ],
+        )
+
+
+@pytest.mark.parametrize("private_counted", [False, True])
+def test_share_of_units_follows_the_school_rule_population(city: Any, private_counted: bool) -> None:
+    """#15: the share of school units passing counts the units the county's school-rule line (R_MIN_MET) counts:
+    public units only by default (issue #12's stated choice), 民办 ones too with private_in_school_rule.
+
+    2026-10 units (UNITS): 易门县 6 pass, 1 fails, 1 not judged; 通海县 5 pass, 3 fail. Marked 民办 here:
+    易门县 unit 0000 (passes) and 0006 (fails); 通海县 unit 0006 (fails, 民办丙校). By hand:
+      public only: 易门县 5 passing of 5 judged (7 − 2), 通海县 5 of 7 (8 − 1);
+      with 民办:   易门县 6 of 7, 通海县 5 of 8 (as before).
+    The city report's school-rule item of 通海县 (behind) lists the failing units of the same population."""
+    _mark_private(
+        city,
+        {f"{B}0000": (B, "民办甲校"), f"{B}0006": (B, "民办乙校"), f"{C}0006": (C, "民办丙校")},
+        "2026-10",
+    )
+    with city.begin() as conn:  # 通海县's 小学 school-rule line not met, so the report lists its schools
+        conn.execute(
+            sa.text(
+                "UPDATE core.fct_county_scorecard SET status = 'unmet', meets = FALSE "
+                "WHERE county_code = :c AND period = '2026-10' AND indicator_code = 'R_MIN_MET' AND section = 'primary'"
+            ),
+            {"c": C},
+        )
+        compute_progress(conn, PLAN, "2026-10", NOW, private_in_school_rule=private_counted)
+    with city.connect() as conn:
+        got = read_progress(conn, "530400", "2026-10")
+        report = build_city_report(conn, PLAN, "2026-10", Path("/nonexistent"), private_counted)
+    now = got[got["period"] == "2026-10"].set_index("county_code")
+    expected = {B: (6, 7), C: (5, 8)} if private_counted else {B: (5, 5), C: (5, 7)}
+    for code, (passing, judged) in expected.items():
+        r = now.loc[code]
+        assert (int(r["units_passing"]), int(r["units_judged"])) == (passing, judged), code
+        assert r["share_units_passing"] == passing / judged, code
+    a = now.loc[A]  # no ownership recorded: counted as public, as the school-rule line does
+    assert (int(a["units_passing"]), int(a["units_judged"])) == (8, 8)
+    assert now.loc[C, "status"] == "滞后"  # counts unchanged by the population: still reported
+    item = next(b for b in report.blocking[C] if b.item.startswith("学校达标"))
+    failing = [f"{C}0005（7 项达标）", f"{C}0007（7 项达标）"]
+    assert sorted(item.schools) == sorted([*failing, "民办丙校（7 项达标）"] if private_counted else failing)
+    assert ("统计公办和民办学校单元" in report.rule) is private_counted
+    assert ("只统计公办学校单元" in report.rule) is not private_counted
+
+
+def test_a_county_of_private_units_only_is_still_reported(city: Any) -> None:
+    """Every 2026-10 unit of 通海县 民办, public only: no unit counted (0 of 0, the share empty, never 0 %),
+    yet the county reported this period (its status stays 滞后, not 本期未报送)."""
+    _mark_private(city, {f"{C}{i:04d}": (C, f"民办{i}") for i in range(8)}, "2026-10")
+    with city.begin() as conn:
+        compute_progress(conn, PLAN, "2026-10", NOW)
+    with city.connect() as conn:
+        got = read_progress(conn, "530400", "2026-10")
+    r = got[(got["period"] == "2026-10") & (got["county_code"] == C)].iloc[0]
+    assert (int(r["units_passing"]), int(r["units_judged"])) == (0, 0)
+    assert pd.isna(r["share_units_passing"])
+    assert (r["status"], int(r["indicators_met"])) == ("滞后", 4)

@@ -21,6 +21,10 @@ SCHOOL_RULE = "R_MIN_MET"
 EXTRA_NAMES = {SCHOOL_RULE: "学校达标（至少6项达标、其余1项不低于标准的85%）"}
 STATUS_TEXT = {"unmet": "未达标", "not_reported": "未报告", "evidence_pending": "佐证待审核"}
 SECTIONS = ("primary", "junior")
+UNITS_TEXT = {
+    False: "学校单元达标比例与学校达标规则同一口径：只统计公办学校单元（民办学校单元也评价，但不计入）。",
+    True: "学校单元达标比例与学校达标规则同一口径：统计公办和民办学校单元。",
+}
 MAX_SCHOOLS = 12  # per blocking item: enough to act on; the county's own report lists all
 
 
@@ -75,6 +79,7 @@ class CityReport:
     history: dict[str, dict[str, int]]  # county code -> period -> indicators met
     cv: dict[str, dict[tuple[str, str], tuple[float | None, float | None, bool | None]]]
     blocking: dict[str, list[Blocking]]
+    private_in_school_rule: bool = False  # the school-rule line's population (PolicyChoices), stated in .rule
 
     @property
     def title(self) -> str:
@@ -86,7 +91,7 @@ class CityReport:
 
     @property
     def rule(self) -> str:
-        return LAGGING_RULE
+        return f"{LAGGING_RULE}{UNITS_TEXT[self.private_in_school_rule]}"
 
 
 def _in(conn: Connection, sql: str, params: Mapping[str, object]) -> pd.DataFrame:
@@ -105,7 +110,7 @@ def _schools(conn: Connection, county: str, period: str) -> dict[str, Any]:
     p: dict[str, object] = {"codes": [county], "period": period}
     comp = _in(
         conn,
-        "SELECT school_code, school_name, section, indicators_met, passes FROM mart.school_compliance "
+        "SELECT school_code, school_name, section, indicators_met, passes, ownership FROM mart.school_compliance "
         "WHERE county_code IN :codes AND period = :period",
         p,
     )
@@ -141,7 +146,7 @@ def _fmt(v: object) -> str:
     return "—" if x is None else f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
-def _blocking(conn: Connection, county: str, period: str) -> list[Blocking]:
+def _blocking(conn: Connection, county: str, period: str, private_in_school_rule: bool = False) -> list[Blocking]:
     card = _in(
         conn,
         "SELECT indicator_code, name_zh, section, item, status, value, threshold, note FROM mart.county_scorecard "
@@ -157,6 +162,8 @@ def _blocking(conn: Connection, county: str, period: str) -> list[Blocking]:
         if code == SCHOOL_RULE:
             comp: pd.DataFrame = look["compliance"]
             bad = comp[(comp["section"] == section) & (comp["passes"] == False)]  # noqa: E712
+            if not private_in_school_rule:  # the units the line counts: 民办 ones are judged but not counted
+                bad = bad[bad["ownership"] != "民办"]
             schools = [
                 f"{names.get(str(s), s)}（{int(m)} 项达标）"
                 for s, m in zip(bad["school_code"], bad["indicators_met"], strict=True)
@@ -206,7 +213,9 @@ def county_report_paths(out_dir: Path, county: str, period: str) -> tuple[Path |
     return (html if html.is_file() else None, xlsx if xlsx.is_file() else None)
 
 
-def build_city_report(conn: Connection, plan: CityPlan, period: str, out_dir: Path) -> CityReport:
+def build_city_report(
+    conn: Connection, plan: CityPlan, period: str, out_dir: Path, private_in_school_rule: bool = False
+) -> CityReport:
     rows = read_progress(conn, plan.city_code, period)
     now = rows[rows["period"] == period]
     codes = [c.code for c in plan.counties]
@@ -266,9 +275,9 @@ def build_city_report(conn: Connection, plan: CityPlan, period: str, out_dir: Pa
             num(r.cv_limit),
             meets,
         )
-    blocking = {c.code: _blocking(conn, c.code, period) for c in counties if c.status == BEHIND}
+    blocking = {c.code: _blocking(conn, c.code, period, private_in_school_rule) for c in counties if c.status == BEHIND}
     periods = sorted({p for h in history.values() for p in h})
-    return CityReport(plan, period, counties, periods, history, cv, blocking)
+    return CityReport(plan, period, counties, periods, history, cv, blocking, private_in_school_rule)
 
 
 def cv_columns() -> Sequence[tuple[str, str]]:
