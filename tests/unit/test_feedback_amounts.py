@@ -38,14 +38,14 @@ def test_whole_teachers_are_rounded_up_and_checked_both_ways() -> None:
 def test_the_shortfall_names_the_amount_in_its_own_unit() -> None:
     _, text = shortfall("R3", "初中", row(772, 0, 0.9, 0.765, 100, need_to_threshold_whole=7, need_to_floor_whole=6))
     assert "需增加 7 名体育或艺术（音乐、美术）专任教师可达到标准" in text
-    assert "至少增加 6 名可达到标准的 85%（0.765）" in text
+    assert "至少增加 6 名可达到标准的 85%（0.765 人/百名学生）" in text
     assert "初中在校生 772 人" in text and "R3" not in text
 
     # R1 at 4.66 with 536 students, 25 teachers: 5.3 × 5.36 = 28.408 → 4 more (29 / 5.36 = 5.41; 28 / 5.36 = 5.22).
     # 4.66 is above the floor 4.505: no floor amount, said so.
     found, text = shortfall("R1", "初中", row(536, 25, 5.3, 4.505, 100))
     assert found == "4.66 人/百名学生"
-    assert "需增加 4 名高于规定学历的专任教师可达到标准" in text and "已达到标准的 85%" in text
+    assert "需增加 4 名高于规定学历的专任教师可达到标准" in text and "已达到标准的 85%，即 4.505 人/百名学生" in text
 
     # R4 3.94 m²/生 at 460 students and 1,814 m²: 4.5 × 460 = 2,070 → 256 平方米 (2,070 / 460 = 4.5).
     _, text = shortfall("R4", "小学", row(460, 1814, 4.5, 3.825, 1))
@@ -55,13 +55,13 @@ def test_the_shortfall_names_the_amount_in_its_own_unit() -> None:
     # the floor 2,125 × 772 = 1,640,500 → 392,900 元 = 39.29 万元.
     _, text = shortfall("R6", "初中", row(772, 1247600, 2500, 2125, 1))
     assert "需增加 68.24 万元（682,400 元）教学仪器设备值" in text
-    assert "至少增加 39.29 万元（392,900 元）可达到标准的 85%" in text
+    assert "至少增加 39.29 万元（392,900 元）可达到标准的 85%（2,125 元/生）" in text
 
     # R7 1.27 间 per 100 at 158 students, 2 rooms: 2.3 × 1.58 = 3.634 → 2 more (4 / 1.58 = 2.53; 3 / 1.58 = 1.90).
     _, text = shortfall("R7", "小学", row(158, 2, 2.3, 1.955, 100))
     assert "需增加 2 间网络多媒体教室可达到标准" in text
     # floor: 1.955 × 1.58 = 3.0889 → 2 more (3 / 1.58 = 1.899 < 1.955).
-    assert "至少增加 2 间可达到标准的 85%" in text
+    assert "至少增加 2 间可达到标准的 85%（1.955 间/百名学生）" in text
 
 
 def test_money_rounds_the_wan_yuan_figure_up() -> None:

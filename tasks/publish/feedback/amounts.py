@@ -96,9 +96,9 @@ def shortfall(indicator: str, section: str, row: Mapping[str, object]) -> tuple[
         m = smallest_whole(resource, students, per, floor, num(row.get("need_to_floor_whole")) or 0)
         word = ADD[indicator][0]
         least = money(m) if indicator == "R6" else f"{fmt(m, 0)} {word}"
-        text += f"；至少增加 {least}可达到标准的 85%（{fmt(floor, 3)}）"
+        text += f"；至少增加 {least}可达到标准的 85%（{fmt(floor, 3)} {unit}）"
     elif floor is not None:
-        text += f"（已达到标准的 85%，即 {fmt(floor, 3)}）"
+        text += f"（已达到标准的 85%，即 {fmt(floor, 3)} {unit}）"
     return found, head + text + "。"
 
 
