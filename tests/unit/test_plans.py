@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from junheng.errors import ConfigError
-from junheng.plans import PLAN_DIR, PLAN_DIR_ENV, load_plan, plan_names, read_plan_file
+from junheng.plans import PLAN_DIR, PLAN_DIR_ENV, load_divisions, load_plan, plan_names, read_plan_file
 
 YUXI = yaml.safe_load((PLAN_DIR / "yuxi-2023.yaml").read_text(encoding="utf-8"))
 
@@ -36,6 +36,33 @@ def test_yuxi_plan_as_in_the_document() -> None:
     }
     assert plan.in_force("2023-05") and not plan.in_force("2023-04")
     assert "yuxi-2023" in plan_names()
+    # The issuing document (seed 001: "市人民政府办公室印发了《玉溪市推进全域义务教育优质均衡发展工作实施方案》",
+    # the interpretation published 2023-05-29 at yuxi.gov.cn/yxszfxxgk/wjgk18/20230529/1447444.html).
+    assert plan.title == "玉溪市推进全域义务教育优质均衡发展工作实施方案"
+    assert (plan.issuer, plan.issued_on) == ("玉溪市人民政府办公室", date(2023, 5, 29))
+    assert plan.source.endswith("/20230529/1447444.html")
+
+
+# 玉溪市 (5304) in the national code table, copied by hand from modood/Administrative-divisions-of-China,
+# dist/areas.csv at commit 0b7fd75e6bd8fef6c63d7f02cfaf0a39b33fc199 (国家统计局统计用区划代码), rows 530402–530481.
+YUXI_NATIONAL = {
+    "530402": "红塔区",
+    "530403": "江川区",
+    "530423": "通海县",
+    "530424": "华宁县",
+    "530425": "易门县",
+    "530426": "峨山彝族自治县",
+    "530427": "新平彝族傣族自治县",
+    "530428": "元江哈尼族彝族傣族自治县",
+    "530481": "澄江市",
+}
+
+
+def test_yuxi_codes_as_in_the_national_table() -> None:
+    """The shipped code table and every county of the plan agree with the national table (codes and names)."""
+    cities = load_divisions([PLAN_DIR])
+    assert cities["530400"].name == "玉溪市" and cities["530400"].counties == YUXI_NATIONAL
+    assert {c.code: c.name for c in load_plan("yuxi-2023").counties}.items() <= YUXI_NATIONAL.items()
 
 
 def test_misspelt_key_is_a_chinese_error_with_the_right_key(tmp_path: Path) -> None:
