@@ -39,12 +39,20 @@ def built(warehouse_url: str, tmp_path: Path) -> Any:
 
 def test_city_report_from_the_warehouse(built: Any) -> None:
     from tasks.publish.city_report.build import build_city_report
+    from tasks.publish.dictionary import MISSING, build_dictionary
 
     url, out = built
     engine = make_engine(url)
     with engine.connect() as conn:
         report = build_city_report(conn, PLAN, PERIOD, out)
+        dictionary = build_dictionary(conn)
     engine.dispose()
+    # The analysts' contract: mart.county_progress in the data dictionary, its 滞后 rule and the units' population.
+    progress = dictionary[dictionary["mart"] == "county_progress"].set_index("column")
+    assert "滞后：尚未达到" in progress["mart_description"].iloc[0]
+    assert "trend ≤ 0" in progress["mart_description"].iloc[0]
+    assert "默认只统计公办学校单元" in progress.loc["units_passing", "description"]
+    assert MISSING not in set(progress["type"]) | set(progress["description"])
     # First screen: 2026-10 澄江市 every line met (已达到), 易门县 1 unmet with +3 since 08 (按期推进),
     # 通海县 2 unmet with +1 since 08 and 2 months left (滞后).
     assert report.counts == {"已达到": 1, "按期推进": 1, "滞后": 1, "本期未报送": 0}
