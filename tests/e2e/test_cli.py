@@ -108,6 +108,14 @@ def test_an_inbox_of_rejected_files_only_exits_4_and_points_to_the_feedback(tmp_
     overview = tmp_path / "data" / "reports" / "2026-09" / "报送情况-2026-09.xlsx"
     assert overview.exists() and str(overview) in res.stderr  # the schools are still told why
     assert "未达到" not in res.stdout + res.stderr
+    # The reports it did write say 无有效报表 and carry no verdict (issue 12 item 5).
+    book = CalamineWorkbook.from_path(str(overview.with_name("junheng-2026-09.xlsx")))
+    text = "\n".join(
+        str(v) for name in book.sheet_names for row in book.get_sheet_by_name(name).to_python() for v in row
+    )
+    page = overview.with_name("junheng-2026-09.html").read_text(encoding="utf-8")
+    for said in (text, page):
+        assert "无有效报表" in said and "未达到" not in said and "尚不具备" not in said
 
 
 def test_an_inbox_with_only_the_county_return_exits_4(tmp_path: Path) -> None:
