@@ -272,13 +272,13 @@ def test_plan_and_actions_in_plain_words() -> None:
     assert (plan.cv, plan.cv_after, plan.reached, len(plan.steps)) == (0.719019, 0.228166, True, 2)
     acts = actions(data)
     first = acts[0]
-    assert first.startswith("小学R4 生均教学及辅助用房面积 差异系数 0.719，超过上限 0.45：改善2 所学校单元")
+    assert first.startswith("小学R4 生均教学及辅助用房面积 差异系数 0.719，超过上限 0.45：改善 2 所学校单元")
     # 350 + 350 m²; no price for teaching rooms is set, and the line says so
     assert "乙校（b）增加 350 平方米" in first and "合计增加 700 平方米（未设置每平方米教学及辅助用房单价" in first
     assert first.endswith("差异系数可降至 0.228。")
     # every item not met has its line, in the order of the verdict table
     assert acts[1].startswith("小学校级达标规则（每个学校单元至少 6 项达标）：4 个学校单元中 2 个未达标——")
-    assert "乙校（b）0 项达标，R4 生均教学及辅助用房面积 需增加 300 平方米" in acts[1]
+    assert "乙校（b）0 项达标，R4 低于标准的 85%，R4 生均教学及辅助用房面积 需增加 300 平方米" in acts[1]
     assert acts[2].startswith(
         "G3 音乐、美术专用教室（音乐教室间数）：2 个学校中 1 个未达标——乙校（b）1 间，需增加 1 间音乐教室。"
     )
@@ -307,7 +307,11 @@ def test_verdict_names_the_items_and_the_schools() -> None:
     ]
     cv, rule, g3, g14, _ = found
     assert [(s.code, s.todo) for s in cv.schools] == [("a", "需增加 350 平方米"), ("b", "需增加 350 平方米")]
-    assert [(s.code, s.value) for s in rule.schools] == [("a", "0 项达标"), ("b", "0 项达标")]
+    # a and b: R4 at 1.0 and 1.5 m²/生, below 85 % of 4.5 (3.825) too: named, with the rule in full
+    assert [(s.code, s.value, s.standard) for s in rule.schools] == [
+        ("a", "0 项达标，R4 低于标准的 85%", "至少 6 项达标，其余不低于标准的 85%"),
+        ("b", "0 项达标，R4 低于标准的 85%", "至少 6 项达标，其余不低于标准的 85%"),
+    ]
     assert [(s.code, s.value, s.standard, s.todo) for s in g3.schools] == [
         ("b", "1 间", "应有 2 间", "需增加 1 间音乐教室")
     ]

@@ -77,7 +77,7 @@ def _plan_line(data: CountyData, p: PlanSummary) -> str:
         f"{data.school_label(as_text(s['school_code']))}增加 {fmt_need(num(s['plan_need']), p.code)} {unit}"
         for s in p.steps[:5]
     )
-    more = f"等 {len(p.steps)} 所" if len(p.steps) > 5 else f"{len(p.steps)} 所"
+    more = f"等 {len(p.steps)} 所" if len(p.steps) > 5 else f" {len(p.steps)} 所"
     total = sum(num(s["plan_need"]) or 0.0 for s in p.steps)
     cost, how = plan_cost(p, data)
     money_text = f"，估算费用约 {money(cost)}（{how}）" if cost is not None and p.code != "R6" else f"（{how}）"

@@ -210,8 +210,11 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
         return []
     rem = data.remediation[data.remediation["section"] == section].sort_values("indicator_code")
     short: dict[str, list[str]] = {}
+    low: dict[str, list[str]] = {}  # the indicators below 85 % of the standard: why 6 met can still fail
     for g in rows_of(rem):
         short.setdefault(as_text(g.school_code), []).append(_need_text(g))
+        if as_flag(g.below_floor):
+            low.setdefault(as_text(g.school_code), []).append(as_text(g.indicator_code))
     ind = data.indicators[data.indicators["section"] == section]
     met = ind.assign(_m=ind["meets"].map(as_flag).fillna(False).astype(bool)).groupby("school_code")["_m"].sum()
     return [
@@ -219,8 +222,9 @@ def _unit_schools(data: CountyData, section: str) -> list[SchoolFigure]:
             as_text(u.school_code),
             as_text(u.school_name),
             section_zh(section),
-            f"{int(met.get(u.school_code, 0))} 项达标",
-            "至少 6 项达标",
+            f"{int(met.get(u.school_code, 0))} 项达标"
+            + (f"，{'、'.join(low[as_text(u.school_code)])} 低于标准的 85%" if as_text(u.school_code) in low else ""),
+            "至少 6 项达标，其余不低于标准的 85%",
             "；".join(short.get(as_text(u.school_code), [])) or "请补报数据",
         )
         for u in rows_of(bad.sort_values("school_code"))
