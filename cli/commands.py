@@ -64,22 +64,35 @@ def _prefect_env(data_dir: Path) -> None:
 CHECKS_PROCESS_MAX_FILES = 200
 
 
+def _start_checks_process(period: str, inbox: Path | None) -> bool:
+    """A county's inbox (at most CHECKS_PROCESS_MAX_FILES entries): start the checks process now, which loads
+    GX, its context and the period's suites on the machine's other core while this process imports
+    Prefect and the flows and starts the run, so validation finds them ready. Called before those
+    imports (they took 1.5-3 s of the wait). False for a larger inbox or none (a rerun of the failed
+    files reads from the archive): then ``_warm_up_checks`` once the flows are imported."""
+    from expectations.gx_suite import start_checks_process
+
+    if inbox is None or not inbox.is_dir():
+        return False
+    with os.scandir(inbox) as it:
+        entries = sum(1 for _ in zip(it, range(CHECKS_PROCESS_MAX_FILES + 1), strict=False))
+    if entries > CHECKS_PROCESS_MAX_FILES:
+        return False
+    start_checks_process(period)
+    return True
+
+
 def _warm_up_checks(period: str, inbox: Path | None) -> None:
     """Pay GX's fixed costs (its import, the context, the period's suites) while Prefect starts the
     flow and the files are archived and read, so validation finds them ready.
 
-    A county's inbox: in a checks process, on the machine's other core. A larger one: in a thread,
-    which runs while the reader waits on its worker processes (the checks then stay in this process,
-    the batch being too large to send). An error here is left for validation to raise in its stage.
+    A county's inbox: in a checks process (``_start_checks_process``). A larger one: in a thread, which
+    runs while the reader waits on its worker processes (the checks then stay in this process, the batch
+    being too large to send). An error here is left for validation to raise in its stage.
     """
-    from expectations.gx_suite import start_checks_process, warm_up
+    from expectations.gx_suite import warm_up
 
-    entries = CHECKS_PROCESS_MAX_FILES + 1  # no inbox: a rerun of the failed files reads from the archive
-    if inbox is not None and inbox.is_dir():
-        with os.scandir(inbox) as it:
-            entries = sum(1 for _ in zip(it, range(CHECKS_PROCESS_MAX_FILES + 1), strict=False))
-    if entries <= CHECKS_PROCESS_MAX_FILES:
-        start_checks_process(period)
+    if _start_checks_process(period, inbox):
         return
 
     def work() -> None:
@@ -211,10 +224,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not Path(args.inbox).is_dir():
         raise ConfigError(f"收件目录不存在：{args.inbox}", "检查 --inbox 路径；本期收到的报表应放在这个目录里")
     _prefect_env(settings.data_dir)
+    early = _start_checks_process(args.period, Path(args.inbox))
     show_progress()
     from flows.monthly import monthly_returns
 
-    _warm_up_checks(args.period, Path(args.inbox))
+    if not early:
+        _warm_up_checks(args.period, Path(args.inbox))
     result = monthly_returns(
         period=args.period,
         inbox=str(args.inbox),
@@ -229,13 +244,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_rerun(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     _prefect_env(settings.data_dir)
+    reread: Literal["new", "failed", "all"] = "failed" if args.only_failed else "all" if args.all else "new"
+    how = {"failed": "只重读被退回的文件", "all": "重读全部文件", "new": "只读新文件"}[reread]
+    print(f"重新运行 {args.period}（{how}）", flush=True)
+    inbox = None if reread == "failed" else Path(args.inbox or settings.inbox_dir(args.period))
+    early = _start_checks_process(args.period, inbox)
     show_progress()
     from flows.monthly import monthly_returns
 
-    reread: Literal["new", "failed", "all"] = "failed" if args.only_failed else "all" if args.all else "new"
-    how = {"failed": "只重读被退回的文件", "all": "重读全部文件", "new": "只读新文件"}[reread]
-    print(f"重新运行 {args.period}（{how}）")
-    _warm_up_checks(args.period, None if reread == "failed" else Path(args.inbox or settings.inbox_dir(args.period)))
+    if not early:
+        _warm_up_checks(args.period, inbox)
     result = monthly_returns(
         period=args.period,
         inbox=args.inbox,
