@@ -114,3 +114,38 @@ def test_every_unmet_row_names_the_amount_and_a_sheet_that_exists(published: Pat
             if not _AMOUNT.search(text):
                 problems.append(f"{path.name}: 未说明需增加多少：{text[:80]}")
     assert problems == []
+
+
+def test_the_plans_figures_agree_with_the_gap_table_for_every_school(published: Path) -> None:
+    """Done when: the plan's figures agree with the gap table for every school. A plan step whose target
+    is the standard needs exactly the gap table's whole need; people and rooms come whole; the county
+    workbook's 改进方案 shows the gap table's figure beside the plan's and they are the same."""
+    import pandas as pd
+
+    folder = published / PERIOD
+    plan = pd.read_parquet(folder / "cv_contribution.parquet")
+    plan = plan[plan["plan_step"].notna()]
+    gaps = pd.read_parquet(folder / "remediation.parquet")
+    keys = ["section", "indicator_code", "school_code"]
+    both = plan.merge(gaps[[*keys, "threshold", "need_to_threshold_whole"]], on=keys, how="left", suffixes=("", "_g"))
+    assert not plan.empty, "the county has a CV over its limit, so a plan"
+    for r in both.itertuples():
+        assert float(r.plan_need) == int(r.plan_need), r  # whole 人, 间, 平方米, 元
+        if abs(float(r.plan_target) - float(r.threshold)) < 1e-9:
+            assert r.plan_need == r.need_to_threshold_whole, r
+    # The county workbook's 改进方案 shows the gap table's figure beside the plan's: the same where the plan's
+    # target is the standard, never less where it aims above it (the county mean).
+    at_standard = {
+        (str(r.school_code), float(r.plan_need))
+        for r in both.itertuples()
+        if abs(float(r.plan_target) - float(r.threshold)) < 1e-9
+    }
+    ws = load_workbook(folder / f"junheng-county-{PERIOD}.xlsx", read_only=True)["改进方案"]
+    rows = list(ws.iter_rows(values_only=True))
+    header_at = next(i for i, r in enumerate(rows) if r and "达标差距表中的需增加" in r)
+    head = rows[header_at]
+    code, need, gap = head.index("学校标识码"), head.index("需增加"), head.index("达标差距表中的需增加")
+    shown = [(str(r[code]), r[need], r[gap]) for r in rows[header_at + 1 :] if r and r[gap] is not None]
+    assert shown and all(n >= g for _, n, g in shown), shown
+    assert all(n == g for c, n, g in shown if (c, float(n)) in at_standard), shown
+    assert {(c, float(n)) for c, n, _ in shown} >= at_standard  # every plan step at the standard shows its gap
