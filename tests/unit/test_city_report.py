@@ -102,6 +102,10 @@ def test_workbook_as_read_back(tmp_path: Path) -> None:
     assert cv.cell(2, k).fill.fgColor.rgb in (None, "00000000")
     rows = [[c.value for c in r] for r in wb["滞后县问题"].iter_rows(min_row=2)]
     assert rows[0][:2] == ["'=通海县", "G5 班额"] and rows[0][5] == "甲小学（48，标准 45）"
+    # 2025 target, 2026-10: 10 months past the end of the target year — a number that reads 已过 10, never -10.
+    assert ov.cell(7, 3).value == -10 and ov.cell(7, 3).number_format == '0;"已过 "0;0'
+    texts = [str(c.value) for row in cv.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("R1 每百名学生拥有高于规定学历教师数" in x and "R7 每百名学生拥有网络多媒体教室数" in x for x in texts)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # the trend chart
 
@@ -111,3 +115,5 @@ def test_page_escapes_text(tmp_path: Path) -> None:
     assert "华宁县&lt;script&gt;" in page and "<script>" not in page
     assert "本期未报送" in page and "G5 班额" in page and "甲小学（48，标准 45）" in page
     assert "<polyline" in page  # the trend chart
+    assert '<td class="num">已过 10</td>' in page and ">-10<" not in page
+    assert "R3 每百名学生拥有体育、艺术（美术、音乐）专任教师数" in page  # the CV grid's codes named

@@ -280,6 +280,16 @@ def build_city_report(
     return CityReport(plan, period, counties, periods, history, cv, blocking, private_in_school_rule)
 
 
+def cv_legend() -> str:
+    """What R1–R7 in the CV grid's headers stand for (a reader of the grid never sees a bare code)."""
+    return "；".join(f"{c} {INDICATOR_NAMES[c]}" for c in R_CODES)
+
+
+def months_text(months_left: int) -> str:
+    """距目标年底（月）as a reader says it: '2', '0', or '已过 10' once the target year has ended."""
+    return f"已过 {-months_left}" if months_left < 0 else str(months_left)
+
+
 def cv_columns() -> Sequence[tuple[str, str]]:
     """(section, indicator) in report order: 小学 R1–R7, then 初中 R1–R7."""
     return [(s, c) for s in SECTIONS for c in R_CODES]

@@ -10,7 +10,7 @@ from jinja2 import Environment
 
 from junheng.spec import SECTION_LABELS
 from tasks.model.progress import BEHIND, NOT_REPORTED, ON_TRACK, REACHED, STATUSES
-from tasks.publish.city_report.build import CityReport, cv_columns
+from tasks.publish.city_report.build import CityReport, cv_columns, cv_legend, months_text
 from tasks.publish.city_report.workbook import headline
 from tasks.publish.files import write_atomic
 from tasks.publish.html import templates
@@ -89,6 +89,8 @@ def render_html(report: CityReport, out_folder: Path) -> str:
             cv_rows=cv_rows,
             chart=_chart(report),
             links=links,
+            months_text=months_text,
+            cv_legend=cv_legend(),
         )
     )
 

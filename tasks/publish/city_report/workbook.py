@@ -13,7 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 from junheng.spec import SECTION_LABELS
 from tasks.model.progress import BEHIND, NOT_REPORTED, ON_TRACK, REACHED, STATUSES
 from tasks.publish.cells import safe_text
-from tasks.publish.city_report.build import CityReport, cv_columns
+from tasks.publish.city_report.build import CityReport, cv_columns, cv_legend
 from tasks.publish.files import write_atomic
 from tasks.publish.xlsx import WORKBOOK_OPTIONS, Formats, Styled, display_width, write_table
 
@@ -88,7 +88,8 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
         headers,
         rows,
         top=top,
-        num_formats={1: "0", 2: "0", 5: "0", 6: "0", 7: "0", 8: "0.0%", 9: "+0;-0;0"},
+        # 距目标年底（月）stays a number; once the target year has ended it reads 已过 10 (not -10).
+        num_formats={1: "0", 2: '0;"已过 "0;0', 5: "0", 6: "0", 7: "0", 8: "0.0%", 9: "+0;-0;0"},
         wrap=(0, 10, 11, 12),
         freeze_col=1,
         max_width=40,
@@ -146,6 +147,7 @@ def _cv_sheet(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport) -> Non
     ws.write_string(
         note, 0, "红色 = 超过上限（小学 0.50、初中 0.45），空白 = 本期未报送或无法计算。", fmts(italic=True)
     )
+    ws.write_string(note + 1, 0, f"指标：{cv_legend()}。", fmts(italic=True))
     _print_setup(ws, report, 0)
 
 
