@@ -215,7 +215,7 @@ def test_a_schools_feedback_says_what_to_do(warehouse_url: str, tmp_path: Path) 
     assert (r1[1], r1[2]) == ("教师", "C2") and "需增加 3 名高于规定学历的专任教师" in r1[6]
     assert "已达到标准的 85%" in r1[6]
     g5 = by_name["G5 班额"]
-    assert (g5[1], g5[2]) == ("班级学生", "D2") and "多 3 人" in g5[6]
+    assert (g5[1], g5[2], g5[5]) == ("班级学生", "D2", "48 人") and "多 3 人" in g5[6]  # found: with its unit
     slip = [r for r in rows if r[3] == "提醒（请核实）" and r[2] == "E3"]
     assert slip and slip[0][1] == "办学条件" and "15,379" in slip[0][6] and "万元" in slip[0][6]
 

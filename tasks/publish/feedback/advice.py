@@ -109,7 +109,8 @@ def advise(wb: Book, findings: pd.DataFrame | Records, ctx: SchoolContext | None
             limit = ctx.class_limits.get(as_text(f.get("section")))
             students = num(f["value"])
             if limit is not None and students is not None and students > limit:
-                f = {**f, "message": f"{as_text(f['message'])}{class_over(students, limit)}"}
+                over = class_over(students, limit)
+                f = {**f, "message": f"{as_text(f['message'])}{over}", "value": f"{fmt(students, 0)} 人"}
         elif rule == "G4" and severity == "violation":
             students = num(f["value"])
             message = as_text(f["message"])
@@ -118,6 +119,8 @@ def advise(wb: Book, findings: pd.DataFrame | Records, ctx: SchoolContext | None
             place = students_place(wb, "")
             if place is not None:
                 message += f"（学生数：{place.text}）"
+            if students is not None:
+                f = {**f, "value": f"{fmt(students, 0)} 人"}
             out += _place_rows(f, place, None, message, "")
             continue
         title = target_sheet(wb, as_text(f["sheet"])) if as_text(f["sheet"]) else None
