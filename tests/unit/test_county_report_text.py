@@ -420,3 +420,109 @@ def test_a_total_already_at_the_floor_says_so_and_equipment_needs_no_price() -> 
     assert not any("需 0 " in a for a in actions(data))
     # 仪器设备值 is money already: no price to set, and the report says so in plain words.
     assert unit_price("R6", data) == (1.0, "所需费用即增加的仪器设备值，无需另设单价")
+
+
+def _more_lines(data: CountyData) -> CountyData:
+    """G4, G5, G9 and G12 not met at one school each, and a veto (V1) found."""
+    cols = list(data.scorecard.columns)
+    more = [
+        (
+            "政府保障程度",
+            "G4",
+            "学校规模",
+            "value",
+            "school",
+            "all",
+            "小学、初级中学、完全中学",
+            2093.0,
+            "le",
+            2000.0,
+            "人",
+            "unmet",
+            3,
+            1,
+        ),
+        ("政府保障程度", "G5", "班额", "value", "class", "primary", "", 48.0, "le", 45.0, "人/班", "unmet", 4, 1),
+        (
+            "政府保障程度",
+            "G9",
+            "教师5年360学时培训完成率",
+            "rate",
+            "school",
+            "all",
+            "",
+            95.16129,
+            "ge",
+            100.0,
+            "%",
+            "unmet",
+            4,
+            1,
+        ),
+        (
+            "政府保障程度",
+            "G12",
+            "专任教师持有教师资格证上岗率",
+            "rate",
+            "school",
+            "all",
+            "",
+            200 / 3,
+            "ge",
+            100.0,
+            "%",
+            "unmet",
+            4,
+            1,
+        ),
+        ("否决", "V1", "存在以考试方式招生", "flag", "county", "all", "", 1.0, "le", 0.0, "是/否", "unmet", None, None),
+    ]
+    data.scorecard = pd.concat([data.scorecard, pd.DataFrame(more, columns=cols)], ignore_index=True)
+    rule = {"section": "all", "measure": "value", "item": "", "meets": False, "note": "", "school_type": "小学"}
+    data.school_rules = pd.concat(
+        [
+            data.school_rules,
+            pd.DataFrame(
+                [
+                    {**rule, "school_code": "c", "school_name": "丙校", "indicator_code": "G4"}
+                    | {"value": 2093.0, "threshold": 2000.0},
+                    {**rule, "school_code": "b", "school_name": "乙校", "indicator_code": "G5", "section": "primary"}
+                    | {"value": 48.0, "threshold": 45.0, "note": "8 个班，1 个超过 45 人"},
+                    {**rule, "school_code": "d", "school_name": "丁校", "indicator_code": "G9", "measure": "rate"}
+                    | {"value": 95.16129, "threshold": 100.0},
+                    {**rule, "school_code": "c", "school_name": "丙校", "indicator_code": "G9", "measure": "rate"}
+                    | {"value": 100.0, "threshold": 100.0, "meets": True},
+                    {**rule, "school_code": "a", "school_name": EVIL, "indicator_code": "G12", "measure": "rate"}
+                    | {"value": 200 / 3, "threshold": 100.0},
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    return data
+
+
+def test_every_school_level_g_failure_names_its_schools_and_a_veto_leads_the_verdict() -> None:
+    data = _more_lines(county())
+    found = {f.code: f for f in failures(data)}
+    figures = {c: [(s.code, s.value, s.standard, s.todo) for s in found[c].schools] for c in ("G4", "G5", "G9", "G12")}
+    assert figures == {
+        "G4": [("c", "2,093 人", "≤ 2,000 人", "超出 93 人，需分流或控制招生规模")],  # 2,093 − 2,000
+        "G5": [("b", "最大班额 48 人", "≤ 45 人/班", "最大的班超出 3 人，需调整分班")],  # 48 − 45
+        "G9": [("d", "95.16%", "≥ 100%", "差 4.84 个百分点")],  # 100 − 95.16; 丙校 meets it and is not named
+        "G12": [("a", "66.67%", "≥ 100%", "差 33.33 个百分点")],  # 2 of 3 teachers certified
+    }
+    assert (found["V1"].part, found["V1"].status, found["V1"].schools) == ("否决", "未达标", [])
+    word, why = verdict(data, failures(data))
+    assert word == "未达到" and why.startswith("存在否决情形，共有 9 项未达标")  # 4 before + G4, G5, G9, G12, V1
+    # 下一步工作建议 has a line for every item not met, each naming its schools.
+    acts = actions(data)
+    for text in (
+        "G4 学校规模（小学、初级中学、完全中学）：3 个学校中 1 个未达标——丙校（c）2,093 人，超出 93 人",
+        "G5 班额（小学）：4 个学校中 1 个未达标——乙校（b）最大班额 48 人，最大的班超出 3 人",
+        "G9 教师5年360学时培训完成率：4 个学校中 1 个未达标——丁校（d）95.16%，差 4.84 个百分点",
+        "G12 专任教师持有教师资格证上岗率：4 个学校中 1 个未达标——",
+        "V1 存在以考试方式招生：存在否决情形，整改到位前不能认定为优质均衡。",
+    ):
+        assert any(a.startswith(text) for a in acts), text
+    assert len([f for f in failures(data) if f.status == "未达标"]) == 9
