@@ -31,6 +31,12 @@ def _print_summary(result: dict[str, Any]) -> None:
         print(
             f"  市级预警：新增 {alerts['opened']}，解除 {alerts['resolved']}，"
             f"待发送通知 {alerts['notifications_pending']}"
+            + (
+                ""
+                if alerts.get("channels", True)
+                else "（未设置市级接收人，预警只记录在仓库中；"
+                "设置 JUNHENG_CITY_WEBHOOK_URL 或 JUNHENG_CITY_SMTP_TO 后发送）"
+            )
         )
     reports = result.get("reports") or {}
     for kind, label in (("city_xlsx", "城市报告（Excel）"), ("city_html", "城市报告（网页）")):

@@ -166,6 +166,7 @@ def run_city_alerts(
         "resolved": sum(e.state == "resolved" for e in events),
         "open_total": len(facts),
         "queued": queued,
+        "channels": channels.enabled(),  # empty: no city recipients set, the alerts stay on record only
         "messages": [f"[{STATE_LABELS[e.state]}] {e.fact.message}" for e in events],
         **{f"notifications_{k}": v for k, v in sent.items()},
     }
