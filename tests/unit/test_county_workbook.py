@@ -7,6 +7,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -14,6 +15,7 @@ from python_calamine import CalamineWorkbook
 from test_county_report_text import county
 
 from tasks.publish.county_report import school_sheet, write_county_workbook
+from tasks.publish.county_report.book import CHART_ROWS
 from tasks.publish.county_report.school_sheet import school_sheet_names
 
 BELOW, FLOOR = "FFFFC7CE", "FFE06666"
@@ -211,3 +213,30 @@ def test_cv_line_names_the_units_left_out(tmp_path: Path) -> None:
     ws = load_workbook(write_county_workbook(data, tmp_path / "m.xlsx"))["差异系数"]
     r = _find(ws, "R4", col=2)
     assert ws[f"I{r}"].value == "1 个：戊校（小学）"
+
+
+def _chart_rows(path: Path, sheet: str) -> list[int]:
+    """The 0-based rows where the sheet's charts are anchored, from its drawing part."""
+    with zipfile.ZipFile(path) as z:
+        wb = z.read("xl/workbook.xml").decode("utf-8")
+        rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        rid = re.search(rf'<sheet name="{sheet}" sheetId="\d+" r:id="(rId\d+)"', wb).group(1)  # type: ignore[union-attr]
+        target = re.search(rf'Id="{rid}"[^>]*Target="([^"]+)"', rels).group(1)  # type: ignore[union-attr]
+        sheet_rels = z.read(f"xl/worksheets/_rels/{target.split('/')[-1]}.rels").decode("utf-8")
+        drawing = re.search(r'Target="\.\./drawings/(drawing\d+\.xml)"', sheet_rels).group(1)  # type: ignore[union-attr]
+        xml = z.read(f"xl/drawings/{drawing}").decode("utf-8")
+    return [
+        int(r) for r in re.findall(r"<xdr:from><xdr:col>\d+</xdr:col><xdr:colOff>\d+</xdr:colOff><xdr:row>(\d+)", xml)
+    ]
+
+
+def test_each_trend_chart_starts_a_printed_page(tmp_path: Path) -> None:
+    # Two sections, so two trend charts: each one starts a page (a page break at its row), so neither runs
+    # over a page's end under the next page's repeated header row.
+    data = county()
+    data.cv = pd.concat([data.cv, data.cv.assign(section="junior", cv_limit=0.4)], ignore_index=True)
+    path = write_county_workbook(data, tmp_path / "t.xlsx")
+    rows = _chart_rows(path, "趋势")
+    assert len(rows) == 2 and rows[1] - rows[0] == CHART_ROWS
+    breaks = [b.id for b in load_workbook(path)["趋势"].row_breaks.brk]
+    assert breaks == rows  # a break before row r (0-based) is stored as r

@@ -183,7 +183,9 @@ def sheet_trend(p: Page, data: CountyData) -> None:
         num_formats={j: FMT_CV for j in range(2, len(headers))},
         widths=[6, 9, *[11] * len(R_CODES), 8],
     )
-    p.ws.set_h_pagebreaks([p.row])  # the charts start on a page of their own
+    # Each chart on a page of its own: the repeated header row is tall (the indicators' names wrapped), so a
+    # second chart would run over the page's end and print under the next page's header row.
+    p.ws.set_h_pagebreaks([p.row + k * CHART_ROWS for k in range(len(blocks))])
     for k, (sec, start, n) in enumerate(blocks):
         first, last = top + 1 + start, top + start + n
         chart = p.chart("line")
