@@ -254,5 +254,6 @@ def rollup(
             lock_period(conn, plan.city_code, period)  # keyed by the city's code: never a county's key
             rows = compute_progress(conn, plan, period, now or datetime.now(), private_in_school_rule)
     current = rows[rows["period"] == period]
-    by_status = {st: sorted(current.loc[current["status"] == st, "county_name"]) for st in STATUSES}
+    # Names in the plan's order (the order of the document and of the city run's other lines), not code points.
+    by_status = {st: list(current.loc[current["status"] == st, "county_name"]) for st in STATUSES}
     return {"city": plan.city_name, "period": period, "counties": len(current), "status": by_status}

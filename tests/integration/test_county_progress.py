@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from tasks.model.progress import compute_progress, read_progress
+from tasks.model.progress import compute_progress, read_progress, rollup
 from tasks.publish.city_report.build import build_city_report
 from tests.fixtures.city import NOW, OTHER, PLAN, A, B, C, load_city
 from warehouse import schema as s
@@ -170,3 +170,10 @@ def test_a_county_of_private_units_only_is_still_reported(city: Any) -> None:
     assert (int(r["units_passing"]), int(r["units_judged"])) == (0, 0)
     assert pd.isna(r["share_units_passing"])
     assert (r["status"], int(r["indicators_met"])) == ("滞后", 4)
+
+
+def test_rollup_summary_lists_counties_in_the_plan_order(warehouse_url: str, city: Any) -> None:
+    """2026-08: all three on track; the summary names them as the plan does (澄江市, 易门县, 通海县), not in
+    code-point order (易 < 澄)."""
+    summary = rollup(warehouse_url, PLAN, "2026-08", NOW)
+    assert summary["status"] == {"已达到": [], "按期推进": ["澄江市", "易门县", "通海县"], "滞后": [], "本期未报送": []}

@@ -105,7 +105,7 @@ def test_workbook_as_read_back(tmp_path: Path) -> None:
     # 2025 target, 2026-10: 10 months past the end of the target year — a number that reads 已过 10, never -10.
     assert ov.cell(7, 3).value == -10 and ov.cell(7, 3).number_format == '0;"已过 "0;0'
     texts = [str(c.value) for row in cv.iter_rows() for c in row if isinstance(c.value, str)]
-    assert any("R1 每百名学生拥有高于规定学历教师数" in x and "R7 每百名学生拥有网络多媒体教室数" in x for x in texts)
+    assert "R1 每百名学生拥有高于规定学历教师数" in texts and "R7 每百名学生拥有网络多媒体教室数" in texts
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())  # the trend chart
 
