@@ -12,7 +12,7 @@ import openpyxl
 
 from junheng.plans import CityPlan, PlanCounty
 from tasks.publish.city_report.build import Blocking, CityReport, CountyLine
-from tasks.publish.city_report.html import render_html
+from tasks.publish.city_report.html import place_labels, render_html
 from tasks.publish.city_report.workbook import workbook_bytes
 
 PLAN = CityPlan(
@@ -117,3 +117,16 @@ def test_page_escapes_text(tmp_path: Path) -> None:
     assert "<polyline" in page  # the trend chart
     assert '<td class="num">已过 10</td>' in page and ">-10<" not in page
     assert "R3 每百名学生拥有体育、艺术（美术、音乐）专任教师数" in page  # the CV grid's codes named
+
+
+def test_trend_labels_do_not_overlap() -> None:
+    """Labels 12 px high, baseline 8 px above a point, markers 4 px. By hand:
+    the demo's 2026-10 (39, 37, 33 met at y = 100, 112, 135): 39 above (92); 37 above would span 92–104 over 39's
+    label and point, below (112 + 16 = 128) clears 33's marker (131); 33 above would span 115–127 over 37's label,
+    below at 151.
+    2026-09 (39, 36, 33 at 100, 118, 136): 36 has no room above (98–110 over 39's marker to 104) nor below (134 is
+    past 33's marker at 132): beside it, 8 px right, baseline 122; 33 above would span 116–128 over it: below, 152.
+    Points far apart keep their labels above."""
+    assert place_labels([100, 112, 135]) == [(0, 92), (0, 128), (0, 151)]
+    assert place_labels([100, 118, 136]) == [(0, 92), (8, 122), (0, 152)]
+    assert place_labels([200, 100]) == [(0, 192), (0, 92)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import Environment
@@ -24,6 +24,32 @@ class Series:
     name: str
     colour: str
     points: list[tuple[float, float, int]]  # x, y, value
+    # x, baseline and text-anchor of each value's label, and the value
+    labels: list[tuple[float, float, str, int]] = field(default_factory=list)
+
+
+LABEL_HEIGHT = 12  # px: the chart's font-size
+MARKER = 4  # px: the points' radius
+
+
+def place_labels(ys: list[float]) -> list[tuple[int, float]]:
+    """(x offset, baseline) of the value labels of one period's points at heights ``ys``, top to bottom: above
+    the point when that clears what is drawn above it, else below it when that clears the next point, else
+    beside it on the right — a label never covers another label or another county's point."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    out: list[tuple[int, float]] = [(0, 0.0)] * len(ys)
+    floor = float("-inf")  # the lowest pixel used so far (labels above, points)
+    for k, i in enumerate(order):
+        y = ys[i]
+        below_next = ys[order[k + 1]] - MARKER if k + 1 < len(order) else float("inf")
+        if y - 8 - LABEL_HEIGHT > floor:
+            out[i] = (0, y - 8)
+        elif y + MARKER + LABEL_HEIGHT < below_next:
+            out[i] = (0, y + MARKER + LABEL_HEIGHT)
+        else:
+            out[i] = (8, y + MARKER)
+        floor = max(out[i][1] if out[i][0] == 0 else y, y + MARKER)
+    return out
 
 
 def _env() -> Environment:
@@ -48,6 +74,10 @@ def _chart(report: CityReport, width: int = 720, height: int = 300) -> dict[str,
         h = report.history[c.code]
         pts = [(x(i), y(h[p]), h[p]) for i, p in enumerate(periods) if p in h]
         series.append(Series(c.name, COLOURS[k % len(COLOURS)], pts))
+    for xi in {px for s in series for px, _, _ in s.points}:
+        at = [(s, j) for s in series for j, pt in enumerate(s.points) if pt[0] == xi]
+        for (s, j), (dx, base) in zip(at, place_labels([s.points[j][1] for s, j in at]), strict=True):
+            s.labels.append((xi + dx, base, "start" if dx else "middle", s.points[j][2]))
     step = max(1, round(top / 5))
     ticks = [(y(v), v) for v in range(0, top + 1, step)]
     return {
