@@ -15,6 +15,7 @@ from prefect.runtime import flow_run
 
 from flows.monthly import monthly_returns
 from flows.runner import flow_task_runner
+from junheng.errors import JunhengError
 from junheng.plans import CityPlan, load_plan
 from junheng.settings import load_settings, previous_period
 from tasks.model.prefect_tasks import city_rollup_task
@@ -50,6 +51,18 @@ def city_rollup(
     return {**progress, "reports": {k: str(v) for k, v in reports.items()}, "alerts": alerts}
 
 
+STATE_ZH = {"FAILED": "失败", "CRASHED": "意外中止", "CANCELLED": "被取消", "CANCELLING": "被取消"}
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a county's run failed, as the city's summary says it: our own errors in their Chinese words (what
+    and how to fix), anything else named with its first line and where to read more."""
+    if isinstance(exc, JunhengError):
+        return str(exc)
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return f"运行出错（{type(exc).__name__}：{first}）；详情见该县本次运行的日志"
+
+
 def _run_county(code: str, period: str, warehouse_url: str | None, data_dir: str | None) -> str | None:
     """None when the county's run completed, else the reason it failed (the state's message)."""
     # The task runner chosen now, not when flows.monthly was imported: JUNHENG_DASK_ADDRESS set by the
@@ -58,9 +71,11 @@ def _run_county(code: str, period: str, warehouse_url: str | None, data_dir: str
     state = county_flow(
         period=period, warehouse_url=warehouse_url, data_dir=data_dir, county_code=code, return_state=True
     )
-    if not state.is_completed():
-        return state.message or state.type.value
     result = state.result(raise_on_failure=False)
+    if not state.is_completed():
+        if isinstance(result, BaseException):
+            return failure_reason(result)
+        return f"月度运行{STATE_ZH.get(state.type.value, '未完成')}；详情见该县本次运行的日志"
     if isinstance(result, dict) and result.get("no_valid_returns"):
         return "本期无有效报表（收件目录中的文件全部被退回），没有作出评判"
     return None
@@ -96,7 +111,7 @@ def city_monthly(
             try:
                 outcome[code] = fut.result()
             except Exception as exc:  # a county's crash is reported; the others go on
-                outcome[code] = f"{type(exc).__name__}: {exc}"
+                outcome[code] = failure_reason(exc)
     failed = {names[c]: reason for c, reason in outcome.items() if reason is not None}
     for name, reason in failed.items():
         logger.error("%s 的月度运行失败：%s", name, reason)

@@ -93,3 +93,35 @@ def test_broken_county_does_not_stop_the_others(tmp_path: Path, warehouse_url: s
         assert pd.isna(progress.loc[progress["county_code"] == ON_TRACK, "indicators_met"].iloc[0])
     finally:
         eng.dispose()
+
+
+def test_a_county_that_raises_is_named_with_its_reason_in_chinese(tmp_path: Path, monkeypatch: Any) -> None:
+    """A county's monthly flow that fails with our own error shows that error's Chinese words (what and how to
+    fix); any other exception its first line inside a Chinese sentence — never Prefect's English state message.
+    The other county still runs (its flow here stands in for the real one)."""
+    from prefect import flow
+
+    import flows.city as city_flows
+    from junheng.errors import ConfigError
+
+    @flow(name="monthly-returns")
+    def fake_county(period: str, warehouse_url: str, data_dir: str, county_code: str) -> dict[str, bool]:
+        if county_code == ON_TRACK:
+            raise ConfigError("华宁县的设置有误", "改正后重新运行")
+        if county_code == BEHIND:
+            raise RuntimeError("disk on fire\nsecond line")
+        return {"no_valid_returns": False}
+
+    monkeypatch.setattr(city_flows, "monthly_returns", fake_county)
+    data = tmp_path / "data"
+    for code in (REACHED, ON_TRACK, BEHIND):
+        (data / "inbox" / code / PERIOD).mkdir(parents=True)
+        (data / "inbox" / code / PERIOD / "x.xlsx").write_bytes(b"x")
+    result = city_monthly(
+        plan="yuxi-2023", period=PERIOD, warehouse_url=f"duckdb:///{tmp_path / 'wh.duckdb'}", data_dir=str(data)
+    )
+    assert result["ran"] == ["澄江市"]
+    assert result["failed"] == {
+        "华宁县": "华宁县的设置有误；处理办法：改正后重新运行",
+        "通海县": "运行出错（RuntimeError：disk on fire）；详情见该县本次运行的日志",
+    }
