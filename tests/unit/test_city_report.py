@@ -86,6 +86,8 @@ def test_workbook_as_read_back(tmp_path: Path) -> None:
         "本期未报送",
         1,
     ]
+    assert ov.cell(3, 7).alignment.shrink_to_fit  # 本期未报送 is wider than its column: shrunk, never cut off
+    assert ov.row_dimensions[4].height >= 75  # the status rule and the units' population: five wrapped lines
     names = [ov.cell(r, 1).value for r in range(7, 10)]
     assert names[0] == "'=通海县" and ov.cell(7, 1).data_type == "s"  # never a formula
     assert ov.cell(7, 6).value == 34 and ov.cell(7, 9).value == 0.75 and ov.cell(7, 9).number_format == "0.0%"

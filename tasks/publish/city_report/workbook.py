@@ -42,11 +42,12 @@ def _summary(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport, out_fol
     ws.write_string(1, 0, safe_text(headline(report)), fmts(bold=True, text_wrap=True, valign="top"))
     ws.set_row(1, 36)
     for j, s in enumerate(STATUSES):
-        ws.write_string(2, j * 2, s, fmts(bold=True, bg_color=STATUS_FILL[s], border=1, align="center"))
+        # shrink: 本期未报送 is wider than the table's column under it (it was cut off in print)
+        ws.write_string(2, j * 2, s, fmts(bold=True, bg_color=STATUS_FILL[s], border=1, align="center", shrink=True))
         ws.write_number(2, j * 2 + 1, counts[s], fmts(bold=True, border=1, align="center", num_format="0"))
     ws.merge_range(3, 0, 3, 9, "")
     ws.write_string(3, 0, safe_text(report.rule), fmts(text_wrap=True, valign="top", font_color="#444444"))
-    ws.set_row(3, 64)
+    ws.set_row(3, 80)  # five wrapped lines: the status rule and the school units' population
     headers = [
         "县（市、区）",
         "目标年度",
