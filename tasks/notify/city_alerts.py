@@ -51,8 +51,10 @@ def load_city_channels() -> AlertChannels:
 
 
 def _previous(rows: pd.DataFrame, county: str, period: str, column: str) -> str | None:
-    """The county's latest non-empty value of ``column`` before ``period``."""
-    before = rows[(rows["county_code"] == county) & (rows["period"] < period)].dropna(subset=[column])
+    """The county's latest non-empty value of ``column`` before ``period``, in a period it reported (a month
+    without data says nothing new: behind, not reported, behind again is not "newly behind")."""
+    before = rows[(rows["county_code"] == county) & (rows["period"] < period) & (rows["status"] != NOT_REPORTED)]
+    before = before.dropna(subset=[column])
     return None if before.empty else str(before.sort_values("period").iloc[-1][column])
 
 
