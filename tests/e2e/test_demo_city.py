@@ -1,14 +1,13 @@
 """make demo's city (#15 "Done when"), with the Makefile's own commands: three counties of the 玉溪 plan with
 different target years over three months — 澄江市 (2023) reached, 华宁县 (2026) on track, 通海县 (2025) behind —
-the summary says where the city report is, the city run stays under 3 minutes (set-up excluded), and
-`junheng city rollup` recomputes the same roll-up alone."""
+the summary says where the city report is, and `junheng city rollup` recomputes the same roll-up alone.
+How long make demo takes is measured, not asserted (bench/README.md; the guide: no timed tests)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 
@@ -20,12 +19,10 @@ def test_demo_city(tmp_path: Path) -> None:
     city = tmp_path / "city"
     made = _run(sys.executable, "-m", "tasks.demo.city", str(city), "2026-08", "2026-09", "2026-10")
     assert made.returncode == 0, made.stderr[-3000:]
-    t0 = time.monotonic()
     run = _run(
         sys.executable, "-m", "cli", "city", "run", "--plan", "yuxi-2023", "--from", "2026-08",
         "--period", "2026-10", "--data-dir", str(city),
     )  # fmt: skip
-    seconds = time.monotonic() - t0
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
     lines = run.stdout.splitlines()
     status = ["  已达到：1 个（澄江市）", "  按期推进：1 个（华宁县）", "  滞后：1 个（通海县）"]
@@ -36,7 +33,6 @@ def test_demo_city(tmp_path: Path) -> None:
     assert f"  城市报告（Excel）：{report / 'junheng-city-2026-10.xlsx'}" in lines
     assert f"  城市报告（网页）：{report / 'junheng-city-2026-10.html'}" in lines
     assert (report / "junheng-city-2026-10.xlsx").is_file() and (report / "junheng-city-2026-10.html").is_file()
-    assert seconds < 180, f"the demo city took {seconds:.0f} s"
     # 2026-10's alerts: 4 counties not reported; no city recipients set, and the summary says so.
     assert any(line.startswith("  市级预警：新增 4，") and "未设置市级接收人" in line for line in lines), run.stdout
 
