@@ -827,3 +827,149 @@ def _violation(
     )
     excel_row = int(row["row"]) if "row" in row.index and pd.notna(row["row"]) else 0
     return (file_name, fid, frame, code, section or "", excel_row), finding
+
+
+# --------------------------------------------------------------------------- school-level G rules
+
+SCHOOL_RULE_CODES = ("G3", "G9", "G12")  # judged per school in core.fct_school_rule; G4 and G5 above
+ROOMS_SHEET = spec.ROOMS.name
+TEACHERS_SHEET = spec.TEACHERS.name
+# Where the template puts a room's 使用面积: the feedback finds the school's own column from its header.
+_AREA_COLUMN = spec.ROOMS.codes.index("area_m2")
+
+
+def _whole(x: Any) -> float | None:
+    v = pd.to_numeric(x, errors="coerce")
+    return None if pd.isna(v) else float(v)
+
+
+def _people(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _column_letter(index: int) -> str:
+    """A 0-based column index as Excel letters (0 → A)."""
+    out = ""
+    n = index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def smallest_whole_to_rate(part: float, whole: float, threshold: float) -> int:
+    """The fewest more people n with (part + n) × 100 / whole reaching ``threshold`` %, checked both ways
+    (multiplied before dividing, as the indicator is computed)."""
+    n = max(0, math.ceil(whole * threshold / 100.0 - part))
+    while (part + n) * 100.0 / whole < threshold:
+        n += 1
+    while n > 0 and (part + n - 1) * 100.0 / whole >= threshold:
+        n -= 1
+    return n
+
+
+def school_rule_violations(rules: list[Rule], failing: pd.DataFrame, small_rooms: pd.DataFrame) -> list[Finding]:
+    """Violations of the school-level G3, G9 and G12 rules, one per failing line of core.fct_school_rule
+    (G3 rooms per room type, G9, G12) and one per room below its area (G3 area), so that the school is told
+    what the county report says of it. Plain pandas, not GX: the rules were judged when the period was
+    computed (tasks/model/indicators_g.py), and the county report names the schools from the same rows.
+
+    ``failing``: file_id, file_name, school_code, indicator_code, measure, item, value, threshold (rows of
+    core.fct_school_rule that do not meet their rule) and the school's classes, teachers,
+    trained_360h_teachers, certified_teachers. ``small_rooms``: file_id, file_name, school_code, sheet, row,
+    room_type, room_name, area_m2, threshold (rooms below the area of a failing G3 area line).
+    """
+    per_room = {r.item: r.value for r in rules if r.code == "G3" and r.measure == "rooms"}
+    min_area = {r.item: r.value for r in rules if r.code == "G3" and r.measure == "area"}
+    out: list[tuple[tuple[Any, ...], Finding]] = []
+
+    def add(rec: dict[str, Any], key: tuple[Any, ...], sheet: str, cell: str, code: str, value: str, msg: str) -> None:
+        fid = str(rec["file_id"])
+        file_name = rec["file_name"] if isinstance(rec.get("file_name"), str) else fid
+        school_code = rec["school_code"] if isinstance(rec.get("school_code"), str) else None
+        finding = Finding(
+            file_id=fid,
+            file_name=file_name,
+            sheet=sheet,
+            cell=cell,
+            rule=code,
+            severity="violation",
+            value=value,
+            message=msg,
+            school_code=school_code,
+            section=None,
+        )
+        out.append(((file_name, fid, code, *key), finding))
+
+    for rec in failing.to_dict("records") if failing is not None else []:
+        code, measure, item = str(rec["indicator_code"]), str(rec["measure"]), str(rec.get("item") or "")
+        if not isinstance(rec.get("file_id"), str) or code not in SCHOOL_RULE_CODES:
+            continue
+        value, threshold = _whole(rec.get("value")), _whole(rec.get("threshold"))
+        if value is None or threshold is None:
+            continue
+        if code == "G3" and measure == "rooms":
+            classes, per = _whole(rec.get("classes")), per_room.get(item)
+            if classes is None or per is None:
+                continue
+            area = min_area.get(item)
+            msg = policy_message(
+                "G3.rooms",
+                classes=_people(classes),
+                per=f"{per:g}",
+                item=item,
+                need=_people(threshold),
+                have=_people(value),
+                add=_people(threshold - value),
+                size=f"（每间使用面积不小于 {area:g} 平方米）" if area is not None else "",
+            )
+            add(
+                rec,
+                (0, spec.ROOM_TYPES.index(item) if item in spec.ROOM_TYPES else 9),
+                ROOMS_SHEET,
+                "",
+                code,
+                f"{_people(value)} 间",
+                msg,
+            )
+        elif code in ("G9", "G12") and measure == "rate":
+            teachers = _whole(rec.get("teachers"))
+            part = _whole(rec.get("trained_360h_teachers" if code == "G9" else "certified_teachers"))
+            if teachers is None or part is None or teachers <= 0:
+                continue
+            n = smallest_whole_to_rate(part, teachers, threshold)
+            rate = _fmt_number(value, threshold)
+            values: dict[str, Any] = {
+                "teachers": _people(teachers),
+                "part": _people(part),
+                "rate": rate,
+                "threshold": _fmt_number(threshold, threshold),
+                "add": _people(n),
+            }
+            if code == "G12":
+                missing = teachers - part
+                values.update(
+                    missing=_people(missing),
+                    need="" if n == missing else f"，至少需 {_people(n)} 人取得教师资格证才能达到标准",
+                )
+            add(rec, (1, ""), TEACHERS_SHEET, "", code, f"{rate}%", policy_message(code, **values))
+    for rec in small_rooms.to_dict("records") if small_rooms is not None else []:
+        area, threshold = _whole(rec.get("area_m2")), _whole(rec.get("threshold"))
+        if not isinstance(rec.get("file_id"), str) or area is None or threshold is None or area >= threshold:
+            continue
+        row = _whole(rec.get("row"))
+        cell = f"{_column_letter(_AREA_COLUMN)}{int(row)}" if row is not None else ""
+        sheet = rec["sheet"] if isinstance(rec.get("sheet"), str) else ROOMS_SHEET
+        item = str(rec.get("room_type") or "")
+        shown = _fmt_number(area, threshold)
+        msg = policy_message(
+            "G3.area",
+            item=item,
+            room=_show(rec.get("room_name")) or f"第 {int(row) if row is not None else ''} 行",
+            value=shown,
+            threshold=_fmt_number(threshold, threshold),
+            add=_fmt_number(math.ceil(round((threshold - area) * 100, 6)) / 100, 0),
+        )
+        add(rec, (2, int(row or 0)), sheet, cell, "G3", f"{shown} 平方米", msg)
+    out.sort(key=lambda kf: kf[0])
+    return [f for _, f in out]

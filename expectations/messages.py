@@ -54,6 +54,24 @@ POLICY_MESSAGES: dict[str, str] = {
     "value.lt": "{section}「{indicator}」为 {value}，未低于标准 {threshold}。",
     "G5": "{section}{klass}学生数为 {value} 人，超过标准班额 {threshold} 人。",
     "G4": "学校规模（义务教育在校生数）为 {value} 人，超过{school_type}的标准规模 {threshold} 人。",
+    # School-level G rules judged in core.fct_school_rule (tasks/model/indicators_g.py): what to do in whole
+    # rooms, square metres and people.
+    "G3.rooms": (
+        "全校共 {classes} 个班，按每 {per} 个班至少 1 间（最少 1 间）应有{item}教室 {need} 间，现有 {have} 间："
+        "需增加 {add} 间{item}教室{size}。"
+    ),
+    "G3.area": (
+        "{item}教室「{room}」使用面积为 {value} 平方米，小于标准 {threshold} 平方米：使用面积需增加 {add} 平方米，"
+        "或改用一间不小于 {threshold} 平方米的教室作{item}教室。"
+    ),
+    "G9": (
+        "全校专任教师 {teachers} 人，完成 5 年 360 学时培训的 {part} 人（{rate}%），低于标准 {threshold}%："
+        "还需 {add} 名教师完成 5 年 360 学时培训。"
+    ),
+    "G12": (
+        "全校专任教师 {teachers} 人，持有教师资格证的 {part} 人（{rate}%），低于标准 {threshold}%："
+        "还有 {missing} 名专任教师未取得教师资格证{need}。"
+    ),
 }
 
 # Plausibility (tasks/validate/plausibility.py): impossible values are errors, unlikely ratios 提醒.
@@ -166,5 +184,6 @@ def plausibility_message(rule: str, **values: object) -> str:
 
 
 def policy_message(key: str, **values: object) -> str:
-    """The message of a policy violation: key is "G4", "G5" or "value.<comparator>"."""
+    """The message of a policy violation: key is "G3.rooms", "G3.area", "G4", "G5", "G9", "G12" or
+    "value.<comparator>"."""
     return POLICY_MESSAGES[key].format(**values)

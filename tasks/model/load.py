@@ -180,6 +180,35 @@ WHERE u.county_code = :county_code AND u.period = :period
 GROUP BY u.file_id, f.file_name, u.school_code
 """
 
+# School-level G rules the period's model judged (core.fct_school_rule) and did not meet, with the counts
+# the school needs to be told what to do: its classes (G3 rooms) and teachers (G9, G12). A teaching point
+# merged into its parent has no line of its own (its classes and teachers are in the parent's).
+POLICY_SCHOOL_RULES_SQL = """
+SELECT r.file_id, f.file_name, r.school_code, r.indicator_code, r.measure, r.item, r.value, r.threshold,
+       t.classes, t.teachers, t.trained_360h_teachers, t.certified_teachers
+FROM core.fct_school_rule AS r
+LEFT JOIN audit.ingest_file AS f ON f.county_code = r.county_code AND f.period = r.period AND f.file_id = r.file_id
+LEFT JOIN (
+    SELECT school_code, SUM(classes) AS classes, SUM(teachers) AS teachers,
+           SUM(trained_360h_teachers) AS trained_360h_teachers, SUM(certified_teachers) AS certified_teachers
+    FROM core.fct_school_section
+    WHERE county_code = :county_code AND period = :period
+    GROUP BY school_code
+) AS t ON t.school_code = r.school_code
+WHERE r.county_code = :county_code AND r.period = :period AND r.meets = FALSE
+  AND r.indicator_code IN ('G3', 'G9', 'G12')
+"""
+# Each room below the area of its school's failing G3 area line, where the school sent it.
+POLICY_SMALL_ROOMS_SQL = """
+SELECT s.file_id, f.file_name, s.school_code, s.source_sheet AS sheet, s.source_row AS "row",
+       s.room_type, s.room_name, s.area_m2, r.threshold
+FROM raw.special_room AS s
+JOIN core.fct_school_rule AS r
+  ON r.county_code = s.county_code AND r.period = s.period AND r.school_code = s.school_code
+ AND r.indicator_code = 'G3' AND r.measure = 'area' AND r.item = s.room_type AND r.meets = FALSE
+LEFT JOIN audit.ingest_file AS f ON f.county_code = s.county_code AND f.period = s.period AND f.file_id = s.file_id
+WHERE s.county_code = :county_code AND s.period = :period AND s.area_m2 < r.threshold
+"""
 
 # Set-based (a statement per file grows with the county); UPDATE … FROM, not a correlated
 # subquery, so PostgreSQL joins once instead of scanning the issues per file.
@@ -200,8 +229,9 @@ WHERE audit.ingest_file.county_code = :county_code AND audit.ingest_file.period 
 def check_policy_run(
     url: str, period: str, run_id: str, rules: list[Rule] | None = None, county_code: str = DEFAULT_COUNTY_CODE
 ) -> int:
-    """Policy violations for every loaded school of the county's period, from the generated GX policy suite."""
-    from expectations.gx_suite import check_policy
+    """Policy violations for every loaded school of the county's period: the value rules from the generated GX
+    policy suite, the school-level G3, G9 and G12 rules from the period's core.fct_school_rule."""
+    from expectations.gx_suite import check_policy, school_rule_violations
 
     check_county_code(county_code)
     rules = rules if rules is not None else rules_in_force(period)
@@ -213,6 +243,11 @@ def check_policy_run(
         classes = query_frame(conn, POLICY_CLASSES_SQL, params)
         schools = query_frame(conn, POLICY_SCHOOLS_SQL, params)
         found = check_policy(period, rules, units, classes, schools)
+        found += school_rule_violations(
+            rules,
+            query_frame(conn, POLICY_SCHOOL_RULES_SQL, params),
+            query_frame(conn, POLICY_SMALL_ROOMS_SQL, params),
+        )
         record_violations(
             conn, period, findings_frame(found), datetime.now().replace(microsecond=0), run_id, county_code
         )

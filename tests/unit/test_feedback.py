@@ -136,7 +136,19 @@ def test_feedback_quarantine_and_correction(inbox: dict[str, Path], warehouse_ur
     st = dict(zip(status["file_name"], status["status"], strict=True))
     assert st[fixed.name] == "loaded" and st[inbox["bad"].name] == "superseded"
     assert sorted((data / "quarantine" / PERIOD).glob("*.xlsx")) == quarantined  # still kept
-    assert not (out / PERIOD / "feedback" / f"{BAD}-反馈.xlsx").exists()  # no longer current
+    # The superseded file's feedback is no longer current: the school's feedback is now the corrected file's,
+    # with no error, only what its figures miss: G9 (clean twin k = 1: 12 of 13 and 14 of 15 teachers trained,
+    # 26 of 28 → 还需 2 名; issue #12: school-level G failures reach the school).
+    current = [
+        r
+        for r in load_workbook(out / PERIOD / "feedback" / f"{BAD}-反馈.xlsx")[ISSUES_SHEET].iter_rows(
+            min_row=5, values_only=True
+        )
+        if r[3]
+    ]
+    assert not any(r[3] == "错误（须修改）" for r in current)
+    unmet = [r for r in current if r[3] == "未达标"]
+    assert [r[4] for r in unmet] == ["G9 教师5年360学时培训完成率"] and "还需 2 名教师完成" in unmet[0][6]
     rows = {r[0]: r[2] for r in load_workbook(paths["overview"])["报送情况"].iter_rows(min_row=2, values_only=True)}
     assert rows[inbox["bad"].name] == "已被替代" and rows[fixed.name] == "已入库"
 

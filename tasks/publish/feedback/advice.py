@@ -18,7 +18,16 @@ from junheng.policy import INDICATOR_NAMES
 from tasks.publish.cells import as_text, num
 from tasks.publish.feedback.amounts import VALUE_UNITS, class_over, fmt, school_over, shortfall
 from tasks.publish.feedback.book import Book
-from tasks.publish.feedback.locate import Place, resource_place, students_place, target_sheet
+from tasks.publish.feedback.locate import (
+    Place,
+    classes_place,
+    resource_place,
+    room_area_cell,
+    rooms_place,
+    students_place,
+    target_sheet,
+    teacher_rate_place,
+)
 from tasks.publish.feedback.marks import Records, as_records
 
 COLUMNS = ["sheet", "cell", "rule", "severity", "value", "message", "section", "listed"]
@@ -72,6 +81,33 @@ def _shortfall(wb: Book, f: Mapping[str, Any], ctx: SchoolContext) -> list[dict[
     return _place_rows({**f, "value": value}, place, students, message, note)
 
 
+def _school_rule(wb: Book, f: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A school-level G3, G9 or G12 finding on the cells its figure comes from: the 专用教室 rows of the room
+    type (and the 班级学生 rows counted), a room's 使用面积, or the 教师 columns of every 学段 row."""
+    rule, message = as_text(f["rule"]), as_text(f["message"])
+    if rule in ("G9", "G12"):
+        place = teacher_rate_place(wb, rule)
+        if place is not None:
+            message += f"（数据来源：{place.text}）"
+        return _place_rows(f, place, None, message, "")
+    if as_text(f["cell"]):  # one room below its area: the school's own 使用面积 cell of the room's row
+        found = room_area_cell(wb, as_text(f["cell"]))
+        if found is None:
+            return [_row(f, sheet="", cell="")]
+        return [_row(f, sheet=found[0], cell=found[1])]
+    room_type = next((t for t in spec.ROOM_TYPES if f"应有{t}教室" in message), "")
+    place, classes = rooms_place(wb, room_type), classes_place(wb)
+    where = [f"班级数：{classes.text}"] if classes else []
+    if place is not None:
+        where.append(f"专用教室：{place.text}")
+    if where:
+        message += f"（{'；'.join(where)}）"
+    note = f"全校班级数 = {classes.text}，用于计算「{INDICATOR_NAMES['G3']}」应有的间数。" if classes else ""
+    if place is None:  # no 专用教室 sheet: the finding stays on the classes it is counted from
+        return _place_rows(f, classes, None, message, note)
+    return _place_rows(f, place, classes, message, note)
+
+
 def _outlier_rows(wb: Book, ctx: SchoolContext, taken: set[tuple[str, str]]) -> list[dict[str, Any]]:
     """mart.outliers rows as 提醒 on the resource cells, unless a validation 提醒 already names the cell."""
     rows = []
@@ -104,6 +140,9 @@ def advise(wb: Book, findings: pd.DataFrame | Records, ctx: SchoolContext | None
         rule, severity = as_text(f["rule"]), as_text(f["severity"])
         if rule in R_CODES and severity == "violation":
             out += _shortfall(wb, f, ctx)
+            continue
+        if rule in ("G3", "G9", "G12") and severity == "violation":
+            out += _school_rule(wb, f)
             continue
         if rule == "G5" and severity == "violation":
             limit = ctx.class_limits.get(as_text(f.get("section")))

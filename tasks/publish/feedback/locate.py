@@ -38,14 +38,18 @@ class Table:
 
     def rows_of(self, section_label: str) -> list[int]:
         """Data rows whose 学段 is ``section_label`` (小学 / 初中 / 共用)."""
-        col = self.columns.get("section")
+        return self.rows_where("section", section_label)
+
+    def rows_where(self, code: str, text: str) -> list[int]:
+        """Data rows whose ``code`` column reads ``text`` (学段 小学, 教室类型 音乐, ...)."""
+        col = self.columns.get(code)
         if col is None:
             return []
-        key = ("rows", self.title, section_label)
+        key = ("rows", self.title, code, text)
         if key not in self.book.found:
             start = self.header_row + 1
             values = self.book.column(self.title, col, start)
-            rows = [r for r, v in enumerate(values, start=start) if isinstance(v, str) and v.strip() == section_label]
+            rows = [r for r, v in enumerate(values, start=start) if isinstance(v, str) and v.strip() == text]
             self.book.found[key] = rows
         return list(self.book.found[key])
 
@@ -141,3 +145,60 @@ def target_sheet(wb: Book, sheet: str) -> str | None:
     if sheet in wb.sheetnames:
         return sheet
     return next((name for name in wb.sheetnames if match_sheet_name(name) == sheet), None)
+
+
+# The 教师 columns behind the school-level teacher rates: 专任教师数 and the part counted.
+RATE_COLUMNS = {"G9": "trained_360h_teachers", "G12": "certified_teachers"}
+
+
+def _listing(t: Table, cells: tuple[tuple[str, str], ...]) -> str:
+    return f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}"
+
+
+def teacher_rate_place(wb: Book, indicator: str) -> Place | None:
+    """G9 / G12: 专任教师数 and the trained or certified count on every 学段 row of 教师 (the whole school)."""
+    t = table(wb, spec.TEACHERS)
+    if t is None or indicator not in RATE_COLUMNS:
+        return None
+    rows = sorted(r for label in spec.SECTIONS for r in t.rows_of(label))
+    cols = sorted(t.columns[c] for c in ("teachers", RATE_COLUMNS[indicator]) if c in t.columns)
+    cells = tuple((t.title, f"{get_column_letter(c)}{r}") for r in rows for c in cols)
+    return Place(cells, _listing(t, cells)) if cells else None
+
+
+def rooms_place(wb: Book, room_type: str) -> Place | None:
+    """G3 rooms: the 教室类型 cells of the school's rooms of the type, else the column's header (no room of it)."""
+    t = table(wb, spec.ROOMS)
+    if t is None:
+        return None
+    rows = t.rows_where("room_type", room_type)
+    if rows:
+        cells = tuple((t.title, ref) for r in rows if (ref := t.cell("room_type", r)))
+        return Place(cells, f"{_listing(t, cells)}（{room_type}教室 {len(cells)} 间）") if cells else None
+    head = t.header_cell("room_type")
+    if head is None:
+        return None
+    return Place(((t.title, head),), f"「{t.title}」表（没有{room_type}教室的行）")
+
+
+def classes_place(wb: Book) -> Place | None:
+    """The class rows of 班级学生, counted for G3: the 班级 header cell carries the comment."""
+    t = table(wb, spec.CLASSES)
+    if t is None:
+        return None
+    head = t.header_cell("class_name") or t.header_cell("students")
+    if head is None:
+        return None
+    rows = sorted(r for label in spec.SECTIONS for r in t.rows_of(label))
+    span = f"第 {rows[0]}–{rows[-1]} 行" if rows else ""
+    return Place(((t.title, head),), f"「{t.title}」表{span}的班级行数")
+
+
+def room_area_cell(wb: Book, cell: str) -> tuple[str, str] | None:
+    """A room's 使用面积 cell on the school's own 专用教室 sheet, for the template's cell of its row."""
+    t = table(wb, spec.ROOMS)
+    digits = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    if t is None or not digits.isdigit():
+        return None
+    ref = t.cell("area_m2", int(digits))
+    return (t.title, ref) if ref else None

@@ -146,7 +146,8 @@ def describe_summary(summary: Mapping[str, object]) -> list[tuple[str, str]]:
         out.append(
             (
                 "学校指标未达标记录",
-                f"{_n(summary, 'violations')} 条（每个学校单元每项未达标指标一条，另含班额、学校规模；"
+                f"{_n(summary, 'violations')} 条（每个学校单元每项未达标指标一条，"
+                "另含班额、学校规模、专用教室、教师培训和持证；"
                 f"明细见“{SHEET_ISSUES}”）",
             )
         )
