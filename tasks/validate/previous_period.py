@@ -150,7 +150,7 @@ def check_previous_period(
                         cell=batch.cell(fid, sheet.name, f.code, int(first["row"])),
                         rule=RULE,
                         severity="warning",
-                        value=_fmt(float(now)),
+                        value=f"{_fmt(float(now))} {f.previous_unit}",  # what was found, with its unit
                         message=msg,
                         school_code=code,
                         section=section if section in ("primary", "junior") else None,

@@ -92,22 +92,22 @@ def test_a_school_against_its_own_previous_return(october: tuple[list[Finding], 
         assert _hits(findings, name) == [], name
 
     [f] = _hits(findings, "2-students.xlsx")
-    assert (f.severity, f.sheet, f.cell, f.value, f.section) == ("warning", "班级学生", "D2", "360", "primary")
+    assert (f.severity, f.sheet, f.cell, f.value, f.section) == ("warning", "班级学生", "D2", "360 人", "primary")
     assert f.message.startswith("小学各班级「学生数」合计为 360 人，本校上期（2026-09）为 100 人，是上期的 3.6 倍")
     assert "变化超过 3 倍" in f.message and "请核对本单元格起该学段各行的数值和单位" in f.message
 
     [f] = _hits(findings, "3-teachers.xlsx")
-    assert (f.sheet, f.cell, f.value) == ("教师", "B2", "100")
+    assert (f.sheet, f.cell, f.value) == ("教师", "B2", "100 人")
     assert f.message.startswith("小学「专任教师数」为 100 人，本校上期（2026-09）为 10 人，是上期的 10 倍")
 
     [f] = _hits(findings, "4-area.xlsx")
-    assert (f.sheet, f.cell, f.value) == ("办学条件", "B2", "70")
+    assert (f.sheet, f.cell, f.value) == ("办学条件", "B2", "70 平方米")
     assert f.message.startswith(
         "小学「教学及辅助用房面积」为 70 平方米，本校上期（2026-09）为 700 平方米，只有上期的 10%"
     )
 
     [f] = _hits(findings, "5-equipment.xlsx")
-    assert (f.sheet, f.cell, f.value) == ("办学条件", "E2", "30,000")
+    assert (f.sheet, f.cell, f.value) == ("办学条件", "E2", "30,000 元")
     assert f.message.startswith("小学「教学仪器设备值」为 30,000 元，本校上期（2026-09）为 300,000 元，只有上期的 10%")
     assert "数据属实的" in f.message and "请在报送时说明" in f.message
 
