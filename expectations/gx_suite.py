@@ -703,6 +703,14 @@ def _fmt_number(x: float, threshold: float) -> str:
     return str(float(x))
 
 
+def _grouped(shown: str) -> str:
+    """A shown number with thousands separators in its whole part ("2093" → "2,093", "2093.5" → "2,093.5")."""
+    whole, dot, frac = shown.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    return f"{sign}{int(digits):,}{dot}{frac}" if digits.isdigit() else shown
+
+
 def _lookup(frames: Iterable[pd.DataFrame], column: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for df in frames:
@@ -805,7 +813,7 @@ def _violation(
     else:
         school_type = _show(row.get("school_type"))
         msg = (
-            policy_message("G4", school_type=school_type, value=shown, threshold=th)
+            policy_message("G4", school_type=school_type, value=_grouped(shown), threshold=_grouped(th))
             if exceeds
             else policy_message(
                 f"value.{comparator}", section="", indicator=INDICATOR_NAMES.get(code, code), value=shown, threshold=th

@@ -333,7 +333,8 @@ def test_policy_thresholds_at_and_across_the_line() -> None:
     assert msgs[("below", "")] == "小学「每百名学生拥有高于规定学历教师数」为 3.81，低于标准 4.2。"
     assert msgs[("r6", "")] == "初中「生均教学仪器设备值」为 2499.5，低于标准 2500。"
     assert msgs[("c", "D2")] == "小学班级「三年级2班」学生数为 46 人，超过标准班额 45 人。"
-    assert msgs[("s1", "")] == "学校规模（义务教育在校生数）为 2001 人，超过小学的标准规模 2000 人。"
+    # Thousands separators, as the feedback's own sentence writes the limit ("2,000").
+    assert msgs[("s1", "")] == "学校规模（义务教育在校生数）为 2,001 人，超过小学的标准规模 2,000 人。"
     by_file = {f.file_id: f for f in found}
     assert by_file["s1"].file_name == "s1.xlsx" and by_file["s1"].school_code == "3701000009"
     assert by_file["below"].file_name == "below.xlsx"
