@@ -84,3 +84,32 @@ def test_the_status_workbook_prints_one_page_wide(tmp_path: Path) -> None:
     path = write_status(tmp_path / "报送情况.xlsx", "2026-10", status, lone, {}, {}, str, "测试县")
     for printed in print_sheets({path: [STATUS_SHEET, LONE_SHEET]}, tmp_path / "pdf"):
         assert too_wide(printed) is None, printed.sheet
+
+
+def test_the_status_workbook_says_none_when_no_problem_is_left_without_a_school(tmp_path: Path) -> None:
+    """报送情况's second sheet reads 无 rather than an empty table (#12 audit slip)."""
+    from openpyxl import load_workbook
+
+    status = pd.DataFrame(
+        [
+            {
+                "file_name": "3708300001.xlsx",
+                "school_code": "3708300001",
+                "status": "loaded",
+                "n_errors": 0,
+                "n_violations": 0,
+                "n_warnings": 0,
+                "submitted_on": "2026-10-08",
+                "received_at": "2026-11-02 09:00:00",
+                "file_id": "1" * 64,
+            }
+        ]
+    )
+    lone = pd.DataFrame(columns=["file_name", "school_code", "rule", "message"])
+    path = write_status(tmp_path / "报送情况.xlsx", "2026-10", status, lone, {}, {}, str, "测试县")
+    ws = load_workbook(path)[LONE_SHEET]
+    assert [c.value for c in ws[1]] == ["文件名", "学校标识码", "问题", "说明及修改方法"]
+    assert ws["A2"].value == "无（本期没有未对应学校的问题）" and "A2:D2" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws.max_row == 2
+    for printed in print_sheets({path: [LONE_SHEET]}, tmp_path / "pdf"):  # LibreOffice opens and prints it
+        assert too_wide(printed) is None and len(printed.pages) == 1

@@ -33,6 +33,7 @@ STATUS_HEADERS = (
 _STATUS_WIDTHS = (44, 13, 9, 8, 9, 8, 12, 21, 30)
 LONE_HEADERS = ("文件名", "学校标识码", "问题", "说明及修改方法")
 _LONE_WIDTHS = (36, 13, 18, 80)
+NONE_LONE = "无（本期没有未对应学校的问题）"
 _OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 _STATUS_ORDER = {"rejected": 0, "missing": 1, "loaded": 2, "superseded": 3}
 
@@ -136,6 +137,8 @@ def write_status(
         for f in lone.to_dict("records")
     ]
     _table(ws2, fmt, LONE_HEADERS, _LONE_WIDTHS, lone_rows)
+    if not lone_rows:  # say so, rather than print an empty table
+        ws2.merge_range(1, 0, 1, len(LONE_HEADERS) - 1, NONE_LONE, fmt["text"])
     ws2.set_header(f"&C{title}（未对应学校的问题）")
     ws2.set_footer("&C第 &P 页，共 &N 页")
     wb.set_properties({"title": f"{period} 报送情况"})
