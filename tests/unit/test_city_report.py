@@ -4,16 +4,19 @@ and the page (escaped text), from a report built by hand."""
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from junheng.plans import CityPlan, PlanCounty
 from tasks.publish.city_report.build import Blocking, CityReport, CountyLine
 from tasks.publish.city_report.html import place_labels, render_html
 from tasks.publish.city_report.workbook import workbook_bytes
+from tests.render import print_sheets, too_wide, tools_missing
 
 PLAN = CityPlan(
     plan="t",
@@ -132,3 +135,18 @@ def test_trend_labels_do_not_overlap() -> None:
     assert place_labels([100, 112, 135]) == [(0, 92), (0, 128), (0, 151)]
     assert place_labels([100, 118, 136]) == [(0, 92), (8, 122), (0, 152)]
     assert place_labels([200, 100]) == [(0, 192), (0, 92)]
+
+
+def test_every_sheet_prints_one_page_wide_in_libreoffice(tmp_path: Path) -> None:
+    """The city workbook printed as a city bureau prints it (LibreOffice → PDF, a sheet at a time)."""
+    if missing := tools_missing():
+        if os.environ.get("CI"):
+            pytest.fail(f"缺少 {missing}：make test 应已安装 libreoffice-calc-nogui 和 poppler-utils")
+        pytest.skip(f"缺少 {missing}")
+    book = tmp_path / "junheng-city-2026-10.xlsx"
+    book.write_bytes(workbook_bytes(_report(), tmp_path))
+    printed = print_sheets({book: ["概览", "差异系数", "滞后县问题", "达标趋势"]}, tmp_path / "print")
+    assert [p.sheet for p in printed] == ["概览", "差异系数", "滞后县问题", "达标趋势"]
+    assert [f"{p.sheet}：{why}" for p in printed if (why := too_wide(p))] == []
+    overview = printed[0]
+    assert len(overview.pages) == 1 and "玉溪市县域义务教育优质均衡推进情况（2026-10）" in overview.pages[0]
