@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 from test_county_report_text import county
 
+from junheng.policy import R_CODES
 from tasks.publish.county_report import school_sheet, write_county_workbook
 from tasks.publish.county_report.book import CHART_ROWS
 from tasks.publish.county_report.school_sheet import school_sheet_names
@@ -240,3 +242,19 @@ def test_each_trend_chart_starts_a_printed_page(tmp_path: Path) -> None:
     assert len(rows) == 2 and rows[1] - rows[0] == CHART_ROWS
     breaks = [b.id for b in load_workbook(path)["趋势"].row_breaks.brk]
     assert breaks == rows  # a break before row r (0-based) is stored as r
+
+
+def test_distribution_charts_are_never_cut_by_a_page_end(tmp_path: Path) -> None:
+    # 小学 and 初中 × R1–R7: 14 charts beside the table. Printed one page wide a page holds ~50 rows (LibreOffice,
+    # A4 landscape): two charts under the title on the first page, then three a page, each page starting with a
+    # chart — breaks before charts 3, 6, 9 and 12 (0-based 2, 5, 8, 11), none inside a chart.
+    data = county()
+    one = data.indicators
+    data.indicators = pd.concat(
+        [one.assign(section=s, indicator_code=c) for s in ("primary", "junior") for c in R_CODES], ignore_index=True
+    )
+    path = write_county_workbook(data, tmp_path / "d.xlsx")
+    rows = _chart_rows(path, "分布")
+    assert len(rows) == 14 and all(b - a == CHART_ROWS for a, b in pairwise(rows))
+    breaks = [b.id for b in load_workbook(path)["分布"].row_breaks.brk]
+    assert breaks == [rows[2], rows[5], rows[8], rows[11]]

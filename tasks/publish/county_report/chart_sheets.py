@@ -25,6 +25,8 @@ SERIES_COLORS = ("#4E79A7", "#F28E2B", "#59A14F", "#E15759", "#76B7B2", "#B07AA1
 NOTE: dict[str, Any] = {"font_color": "#555555"}
 BASIS = "依据 教督〔2017〕6号《县域义务教育优质均衡发展督导评估办法》；数值与标准比较时使用未四舍五入的原值。"
 
+DISTRIBUTION_CHARTS_FIRST_PAGE, DISTRIBUTION_CHARTS_A_PAGE = 2, 3
+
 
 def sheet_overview(p: Page, data: CountyData, found: list[Failure]) -> None:
     """结论 first: 达到 / 未达到 and why, the items not met, then what to do."""
@@ -250,6 +252,11 @@ def sheet_distribution(p: Page, data: CountyData) -> None:
         widths=[6, 30, 6, 30, 12, 10],
     )
     red = {"fill": {"color": FAIL_COLOR}, "border": {"color": FAIL_COLOR}}
+    # Printed one page wide (LibreOffice, A4 landscape), a page of this sheet holds ~50 rows: two charts on
+    # the first page (under the title), then three (48 rows) a page, each page starting with a chart, so that
+    # none is cut by a page's end (without breaks a chart was cut on every page).
+    starts = range(DISTRIBUTION_CHARTS_FIRST_PAGE, len(blocks), DISTRIBUTION_CHARTS_A_PAGE)
+    p.ws.set_h_pagebreaks([top + k * CHART_ROWS for k in starts])
     for k, (sec, code, thr, start, n, low) in enumerate(blocks):
         first, last = top + 1 + start, top + start + n
         chart = p.chart("scatter", "straight")
