@@ -29,6 +29,7 @@ from bench.run import OUT, PERIOD, ROOT, _prefect_env, measure_naive, prefect_se
 PLAN = "bench-province"
 CITY_CODE = "539900"  # not a real city: the plan and its code table live beside the inputs
 TARGET_S, TARGET_RSS_MB, TARGET_MARGINAL_MS, TARGET_NAIVE_X = 60.0, 2048.0, 2.0, 50.0
+TARGET_FINDINGS_X = 1.5  # returns that all carry findings cost at most 1.5× clean ones per file (issue 14 item 3)
 
 
 def county_codes(n: int) -> list[str]:
@@ -231,12 +232,23 @@ def main(argv: list[str] | None = None) -> int:
         nv = measure_naive(_naive_sample(big, a.naive_sample), b["files"], a.naive_sample)
         res["naive"] = nv
         res["speedup_over_naive"] = nv["estimated_seconds_n"] / b["seconds"]
+    if a.clean:
+        res["findings_run"] = _latest_findings_run(a.counties, a.schools)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = OUT / f"province-{a.counties}x{a.schools}-{stamp}.json"
     path.write_text(json.dumps(res, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     report(res)
     print(f"结果 JSON：{path}")
     return 0
+
+
+def _latest_findings_run(counties: int, schools: int) -> dict[str, Any] | None:
+    """The newest run of the same shape with findings (make bench runs it just before the clean one)."""
+    for path in sorted(OUT.glob(f"province-{counties}x{schools}-*.json"), reverse=True):
+        res = json.loads(path.read_text(encoding="utf-8"))
+        if res.get("findings") and res.get("marginal_ms_per_file"):
+            return {"file": path.name, "marginal_ms_per_file": res["marginal_ms_per_file"]}
+    return None
 
 
 def _mark(ok: bool) -> str:
@@ -262,6 +274,14 @@ def report(res: dict[str, Any]) -> None:
         print("  边际成本：无法测定（较小的一次运行反而更慢，两次运行之间机器负载不同；请在空闲时重测）")
     elif slope is not None:
         print(f"  边际成本 ≤ {TARGET_MARGINAL_MS:.0f} ms/文件：{slope:.2f} ms {_mark(slope <= TARGET_MARGINAL_MS)}")
+    found = res.get("findings_run")
+    if found and slope is not None and slope > 0:
+        with_findings = found["marginal_ms_per_file"]
+        x = with_findings / slope
+        print(
+            f"  带问题的报表成本 ≤ {TARGET_FINDINGS_X:.1f}× 无问题的：{x:.2f}×（边际 {with_findings:.2f} 对"
+            f" {slope:.2f} ms/文件；带问题的一次见 {found['file']}）{_mark(x <= TARGET_FINDINGS_X)}"
+        )
     if "speedup_over_naive" in res:
         x = res["speedup_over_naive"]
         print(
