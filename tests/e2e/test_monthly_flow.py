@@ -192,7 +192,13 @@ def test_flow_computes_the_hand_county(county: Path, warehouse_url: str, tmp_pat
     assert (err["rule"] == "subcount.exceeds_total").any()
     assert err["cell"].str.match(r"^[A-Z]+\d+$").all()
     viol = issues[issues["severity"] == "violation"]
-    assert set(zip(viol["school_code"], viol["rule"], strict=True)) == {("3708300002", "R1")}
+    # B's R1 below its floor, and G3 for each loaded school: none lists a room on 专用教室 (one row per room),
+    # and A (4 classes), B (5) and C (6) each need 1 音乐 and 1 美术 room (1 per 12 classes, at least 1).
+    schools = ("3708300001", "3708300002", "3708300003")
+    assert set(zip(viol["school_code"], viol["rule"], strict=True)) == {("3708300002", "R1")} | {
+        (s, "G3") for s in schools
+    }
+    assert viol[viol["rule"] == "G3"].groupby("school_code").size().to_dict() == dict.fromkeys(schools, 2)
 
     reports = result["reports"]
     assert Path(reports["xlsx"]).exists() and Path(reports["html"]).exists()
