@@ -843,7 +843,7 @@ SCHOOL_RULE_CODES = ("G3", "G9", "G12")  # judged per school in core.fct_school_
 ROOMS_SHEET = spec.ROOMS.name
 TEACHERS_SHEET = spec.TEACHERS.name
 # Where the template puts a room's 使用面积: the feedback finds the school's own column from its header.
-_AREA_COLUMN = spec.ROOMS.codes.index("area_m2")
+_AREA_COLUMN = spec.ROOMS.codes.index("area_m2") + 1  # 1-based
 
 
 def _whole(x: Any) -> float | None:
@@ -853,16 +853,6 @@ def _whole(x: Any) -> float | None:
 
 def _people(x: float) -> str:
     return f"{x:,.0f}"
-
-
-def _column_letter(index: int) -> str:
-    """A 0-based column index as Excel letters (0 → A)."""
-    out = ""
-    n = index + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
 
 
 def smallest_whole_to_rate(part: float, whole: float, threshold: float) -> int:
@@ -961,12 +951,15 @@ def school_rule_violations(rules: list[Rule], failing: pd.DataFrame, small_rooms
                     need="" if n == missing else f"，至少需 {_people(n)} 人取得教师资格证才能达到标准",
                 )
             add(rec, (1, ""), TEACHERS_SHEET, "", code, f"{rate}%", policy_message(code, **values))
+    # Here, not at the top: the checks process imports this module on its way to GX, which needs no openpyxl.
+    from openpyxl.utils import get_column_letter
+
     for rec in small_rooms.to_dict("records") if small_rooms is not None else []:
         area, threshold = _whole(rec.get("area_m2")), _whole(rec.get("threshold"))
         if not isinstance(rec.get("file_id"), str) or area is None or threshold is None or area >= threshold:
             continue
         row = _whole(rec.get("row"))
-        cell = f"{_column_letter(_AREA_COLUMN)}{int(row)}" if row is not None else ""
+        cell = f"{get_column_letter(_AREA_COLUMN)}{int(row)}" if row is not None else ""
         sheet = rec["sheet"] if isinstance(rec.get("sheet"), str) else ROOMS_SHEET
         item = str(rec.get("room_type") or "")
         shown = _fmt_number(area, threshold)

@@ -53,9 +53,18 @@ class Table:
             self.book.found[key] = rows
         return list(self.book.found[key])
 
+    def section_rows(self) -> list[int]:
+        """Data rows of every 学段 (小学, 初中), top to bottom: the whole school."""
+        return sorted(r for label in spec.SECTIONS for r in self.rows_of(label))
+
     def cell(self, code: str, row: int) -> str | None:
         col = self.columns.get(code)
         return f"{get_column_letter(col)}{row}" if col else None
+
+    def cells(self, rows: list[int], codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """(tab, cell) of the codes' columns on each row, left to right as the school reads them."""
+        cols = sorted(self.columns[c] for c in codes if c in self.columns)
+        return tuple((self.title, f"{get_column_letter(c)}{r}") for r in rows for c in cols)
 
     def header_cell(self, code: str) -> str | None:
         return self.cell(code, self.header_row)
@@ -97,6 +106,10 @@ class Place:
     text: str
 
 
+def _listing(t: Table, cells: tuple[tuple[str, str], ...]) -> str:
+    return f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}"
+
+
 def resource_place(wb: Book, indicator: str, section_label: str) -> Place | None:
     """The cells of a unit's resource: its own 学段 row, plus the 共用 row for facilities (apportioned)."""
     if indicator not in RESOURCE_COLUMNS:
@@ -108,11 +121,8 @@ def resource_place(wb: Book, indicator: str, section_label: str) -> Place | None
     rows = t.rows_of(section_label)
     if sheet is spec.FACILITIES:
         rows += t.rows_of("共用")
-    cols = sorted(t.columns[c] for c in codes if c in t.columns)  # left to right, as the school reads them
-    cells = tuple((t.title, f"{get_column_letter(c)}{r}") for r in rows for c in cols)
-    if not cells:
-        return None
-    return Place(cells, f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}")
+    cells = t.cells(rows, codes)
+    return Place(cells, _listing(t, cells)) if cells else None
 
 
 def students_place(wb: Book, section_label: str) -> Place | None:
@@ -151,18 +161,12 @@ def target_sheet(wb: Book, sheet: str) -> str | None:
 RATE_COLUMNS = {"G9": "trained_360h_teachers", "G12": "certified_teachers"}
 
 
-def _listing(t: Table, cells: tuple[tuple[str, str], ...]) -> str:
-    return f"「{t.title}」表 {'、'.join(ref for _, ref in cells)}"
-
-
 def teacher_rate_place(wb: Book, indicator: str) -> Place | None:
     """G9 / G12: 专任教师数 and the trained or certified count on every 学段 row of 教师 (the whole school)."""
     t = table(wb, spec.TEACHERS)
     if t is None or indicator not in RATE_COLUMNS:
         return None
-    rows = sorted(r for label in spec.SECTIONS for r in t.rows_of(label))
-    cols = sorted(t.columns[c] for c in ("teachers", RATE_COLUMNS[indicator]) if c in t.columns)
-    cells = tuple((t.title, f"{get_column_letter(c)}{r}") for r in rows for c in cols)
+    cells = t.cells(t.section_rows(), ("teachers", RATE_COLUMNS[indicator]))
     return Place(cells, _listing(t, cells)) if cells else None
 
 
@@ -189,7 +193,7 @@ def classes_place(wb: Book) -> Place | None:
     head = t.header_cell("class_name") or t.header_cell("students")
     if head is None:
         return None
-    rows = sorted(r for label in spec.SECTIONS for r in t.rows_of(label))
+    rows = t.section_rows()
     span = f"第 {rows[0]}–{rows[-1]} 行" if rows else ""
     return Place(((t.title, head),), f"「{t.title}」表{span}的班级行数")
 
