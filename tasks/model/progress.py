@@ -53,7 +53,7 @@ FROM mart.county_cv WHERE county_code IN :codes AND period <= :period
 GROUP BY county_code, period
 """
 # The units counted are the school-rule line's (R_MIN_MET): public units only unless 民办 units count in the
-# rule (PolicyChoices.private_in_school_rule), as in tasks.model.scorecard.resource_rows (no ownership = public).
+# rule (PolicyChoices.private_in_school_rule), as tasks.model.scorecard.in_school_rule (no ownership = public).
 # Every unit still marks the period as reported, so a county of 民办 schools only is not "not reported".
 UNITS_SQL = """
 SELECT county_code, period,

@@ -82,6 +82,12 @@ def judged(r: Rule, value: float | None, note: str = "") -> Row:
 # ------------------------------------------------------------------------------- parts
 
 
+def in_school_rule(units: pd.DataFrame, private_in_school_rule: bool) -> pd.DataFrame:
+    """The school units the school-rule line (R_MIN_MET) counts: public ones (no ownership counts as public),
+    and 民办 ones only when ``private_in_school_rule`` (the stated choice; 民办 units are judged either way)."""
+    return units if private_in_school_rule or units.empty else units[units["ownership"] != "民办"]
+
+
 def resource_rows(
     rules: Sequence[Rule], cv: pd.DataFrame, compliance: pd.DataFrame, private_in_school_rule: bool = False
 ) -> list[Row]:
@@ -101,8 +107,7 @@ def resource_rows(
             for section in SECTIONS:
                 units = compliance[compliance["section"] == section] if not compliance.empty else compliance
                 private = units[units["ownership"] == "民办"] if len(units) else units
-                if not private_in_school_rule and len(private):
-                    units = units[units["ownership"] != "民办"]
+                units = in_school_rule(units, private_in_school_rule)
                 n = len(units)
                 failing = int((units["passes"] == False).sum()) if n else 0  # noqa: E712 (NULL stays out)
                 unknown = int(units["passes"].isna().sum()) if n else 0

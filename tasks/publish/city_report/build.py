@@ -15,6 +15,7 @@ from junheng.plans import CityPlan
 from junheng.policy import INDICATOR_NAMES, R_CODES, code_order
 from junheng.spec import SECTION_LABELS
 from tasks.model.progress import BEHIND, LAGGING_RULE, STATUSES, read_progress
+from tasks.model.scorecard import in_school_rule
 from tasks.publish.cells import as_text, num
 
 SCHOOL_RULE = "R_MIN_MET"
@@ -162,8 +163,7 @@ def _blocking(conn: Connection, county: str, period: str, private_in_school_rule
         if code == SCHOOL_RULE:
             comp: pd.DataFrame = look["compliance"]
             bad = comp[(comp["section"] == section) & (comp["passes"] == False)]  # noqa: E712
-            if not private_in_school_rule:  # the units the line counts: 民办 ones are judged but not counted
-                bad = bad[bad["ownership"] != "民办"]
+            bad = in_school_rule(bad, private_in_school_rule)  # the units the line counts
             schools = [
                 f"{names.get(str(s), s)}（{int(m)} 项达标）"
                 for s, m in zip(bad["school_code"], bad["indicators_met"], strict=True)
