@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cli.commands import _prefect_env, _warm_up_checks
+from cli.commands import _prefect_env, _warm_up_in_thread
 from junheng.plans import load_plan
 from junheng.settings import load_settings
 
@@ -54,7 +54,7 @@ def cmd_city_run(args: argparse.Namespace) -> int:
     _setup(args)
     # GX's import, context and suites in a thread while Prefect starts and the first county is read: paid
     # once for the whole city or province, off the first county's critical path.
-    _warm_up_checks(args.period_from or args.period, None)
+    _warm_up_in_thread(args.period_from or args.period)
     from flows.backfill import periods_between
     from flows.city import city_monthly
 
