@@ -48,9 +48,17 @@ def api() -> Iterator[str]:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in SET_BY_PREFECT_ENV:
-        monkeypatch.delenv(key, raising=False)
+def clean_env() -> Iterator[None]:
+    """None of the keys _prefect_env sets, and afterwards the environment as it was: _prefect_env writes
+    os.environ itself, and monkeypatch.delenv of an absent key records nothing to undo (a dead test API's
+    URL then reached every later test's runs)."""
+    saved = {key: os.environ.pop(key, None) for key in SET_BY_PREFECT_ENV}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _leave_state(data_dir: Path, api_url: str) -> Path:
