@@ -280,9 +280,9 @@ def build_city_report(
     return CityReport(plan, period, counties, periods, history, cv, blocking, private_in_school_rule)
 
 
-def cv_legend() -> str:
+def cv_legend() -> list[str]:
     """What R1–R7 in the CV grid's headers stand for (a reader of the grid never sees a bare code)."""
-    return "；".join(f"{c} {INDICATOR_NAMES[c]}" for c in R_CODES)
+    return [f"{c} {INDICATOR_NAMES[c]}" for c in R_CODES]
 
 
 def months_text(months_left: int) -> str:

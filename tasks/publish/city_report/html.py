@@ -120,7 +120,7 @@ def render_html(report: CityReport, out_folder: Path) -> str:
             chart=_chart(report),
             links=links,
             months_text=months_text,
-            cv_legend=cv_legend(),
+            cv_legend="；".join(cv_legend()),
         )
     )
 

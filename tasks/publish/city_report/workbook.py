@@ -149,7 +149,7 @@ def _cv_sheet(wb: xlsxwriter.Workbook, fmts: Formats, report: CityReport) -> Non
         note, 0, "红色 = 超过上限（小学 0.50、初中 0.45），空白 = 本期未报送或无法计算。", fmts(italic=True)
     )
     # One indicator a line: a single long line widens what is printed and shrinks the page.
-    for i, name in enumerate(cv_legend().split("；"), start=note + 1):
+    for i, name in enumerate(cv_legend(), start=note + 1):
         ws.write_string(i, 0, name, fmts(italic=True))
     _print_setup(ws, report, 0)
 
