@@ -74,6 +74,9 @@ POLICY_MESSAGES: dict[str, str] = {
     ),
 }
 
+# What the count of violations ("学校指标未达标记录") holds, as the terminal summary and the period report say it.
+VIOLATIONS_COUNTED = "每个学校单元每项未达标指标一条，另含班额、学校规模、专用教室、教师培训和持证"
+
 # Plausibility (tasks/validate/plausibility.py): impossible values are errors, unlikely ratios 提醒.
 PLAUSIBILITY_MESSAGES: dict[str, str] = {
     "plausibility.impossible": (

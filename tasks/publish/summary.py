@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from expectations.messages import VIOLATIONS_COUNTED
 from junheng.policy import INDICATOR_NAMES
 from junheng.settings import Settings
 from tasks.model.load import LoadResult
@@ -139,9 +140,7 @@ def summary_lines(summary: dict[str, object]) -> list[str]:
             + (f"，缺少达标判定 {unknown} 个" if unknown else ""),
             f"校际差异系数 {summary['cv_indicators']} 项，未达标 {len(fail_names)} 项"
             + ("：" + "、".join(fail_names) if fail_names else ""),
-            f"学校指标未达标记录 {summary['violations']} 条"
-            "（每个学校单元每项未达标指标一条，另含班额、学校规模、专用教室、教师培训和持证）；"
-            f"结论：{summary['verdict']}",
+            f"学校指标未达标记录 {summary['violations']} 条（{VIOLATIONS_COUNTED}）；结论：{summary['verdict']}",
         ]
     if "alerts_opened" in summary:
         lines.append(

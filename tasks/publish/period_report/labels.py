@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from expectations.messages import RULE_NAMES_ZH
+from expectations.messages import RULE_NAMES_ZH, VIOLATIONS_COUNTED
 from junheng.policy import INDICATOR_NAMES, R_CODES
 from junheng.spec import SECTION_CODES, SECTION_LABELS
 from tasks.publish.cells import as_text
@@ -146,9 +146,7 @@ def describe_summary(summary: Mapping[str, object]) -> list[tuple[str, str]]:
         out.append(
             (
                 "学校指标未达标记录",
-                f"{_n(summary, 'violations')} 条（每个学校单元每项未达标指标一条，"
-                "另含班额、学校规模、专用教室、教师培训和持证；"
-                f"明细见“{SHEET_ISSUES}”）",
+                f"{_n(summary, 'violations')} 条（{VIOLATIONS_COUNTED}；明细见“{SHEET_ISSUES}”）",
             )
         )
     if has("alerts_opened"):
