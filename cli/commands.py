@@ -64,21 +64,26 @@ def _prefect_env(data_dir: Path) -> None:
 CHECKS_PROCESS_MAX_FILES = 200
 
 
-def _start_checks_process(period: str, inbox: Path | None) -> bool:
-    """A county's inbox (at most CHECKS_PROCESS_MAX_FILES entries): start the checks process now, which loads
-    GX, its context and the period's suites on the machine's other core while this process imports
-    Prefect and the flows and starts the run, so validation finds them ready. Called before those imports
-    (the wait in validation fell from 2.9 to 1.9 s). False for a larger inbox or none (a rerun of the
-    failed files reads from the archive): then ``_warm_up_in_thread`` once the flows are imported."""
-    from expectations.gx_suite import start_checks_process
+def _start_checks_process(period: str, inbox: Path | None, data_dir: Path) -> bool:
+    """Where a county's checks run; False when they stay in this process (then ``_warm_up_in_thread`` once
+    the flows are imported). Called before Prefect and the flows are imported.
+
+    A county's inbox (at most CHECKS_PROCESS_MAX_FILES entries) and a rerun of the failed files (few, read
+    from the archive) go to the checks service that `junheng server start` keeps running, when it runs this
+    code: GX is loaded there already. Else a county's inbox goes to a checks process started now, which
+    loads GX, its context and the period's suites on the machine's other core while this process imports
+    Prefect and the flows and starts the run (the wait in validation fell from 2.9 to 1.9 s)."""
+    from cli.server import prefect_home
+    from expectations.gx_suite import start_checks_process, use_checks_service
 
     if inbox is None or not inbox.is_dir():
-        return False
+        return use_checks_service(prefect_home(data_dir))
     with os.scandir(inbox) as it:
         entries = sum(1 for _ in zip(it, range(CHECKS_PROCESS_MAX_FILES + 1), strict=False))
     if entries > CHECKS_PROCESS_MAX_FILES:
         return False
-    start_checks_process(period)
+    if not use_checks_service(prefect_home(data_dir)):
+        start_checks_process(period)
     return True
 
 
@@ -220,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not Path(args.inbox).is_dir():
         raise ConfigError(f"收件目录不存在：{args.inbox}", "检查 --inbox 路径；本期收到的报表应放在这个目录里")
     _prefect_env(settings.data_dir)
-    early = _start_checks_process(args.period, Path(args.inbox))
+    early = _start_checks_process(args.period, Path(args.inbox), settings.data_dir)
     show_progress()
     from flows.monthly import monthly_returns
 
@@ -244,7 +249,7 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     how = {"failed": "只重读被退回的文件", "all": "重读全部文件", "new": "只读新文件"}[reread]
     print(f"重新运行 {args.period}（{how}）", flush=True)
     inbox = None if reread == "failed" else Path(args.inbox or settings.inbox_dir(args.period))
-    early = _start_checks_process(args.period, inbox)
+    early = _start_checks_process(args.period, inbox, settings.data_dir)
     show_progress()
     from flows.monthly import monthly_returns
 

@@ -9,6 +9,10 @@ PREFECT_HOME is set) and talks to it instead. PREFECT_API_URL, when set, always 
 The server runs `prefect server start` in a session of its own, so a run's clean-up (cli.supervise
 stops the run's process group) and a closed terminal leave it alone, with its output in
 `<home>/server.log` rather than a pipe nobody reads once the starting command has exited.
+
+Beside it runs the checks service (expectations.checks_service, log `<home>/checks.log`): GX loaded
+once, so a run's validation does not wait seconds for GX's import. A run uses it only when it runs the
+same code as the run (expectations.checks_remote); `junheng server start` replaces one that does not.
 """
 
 from __future__ import annotations
@@ -25,10 +29,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from expectations.checks_remote import KEY_FILE as CHECKS_KEY_FILE
+from expectations.checks_remote import STATE_FILE as CHECKS_STATE_FILE
+from expectations.checks_remote import Service
+from expectations.checks_remote import read_state as read_checks_state
 from junheng.errors import ConfigError
 
 STATE_FILE = "junheng-server.json"  # {"pid": ..., "api_url": ...}, written by `junheng server start`
 LOG_FILE = "server.log"
+CHECKS_LOG_FILE = "checks.log"
 DEFAULT_PORT = 4200  # Prefect's own default
 HOST = "127.0.0.1"  # the bureau's machine only: nothing outside it needs the API
 START_TIMEOUT_SECONDS = 120.0
@@ -77,15 +86,28 @@ def running_api_url(home: Path) -> str | None:
     return str(state["api_url"])
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, marker: bytes = b"prefect") -> bool:
     try:
         os.kill(pid, 0)
     except (ProcessLookupError, PermissionError):
         return False
     try:  # a recycled pid is not ours to stop
-        return b"prefect" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return marker in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return True  # no /proc: trust the state file
+
+
+def _stop(pid: int, marker: bytes = b"prefect") -> bool:
+    """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS; False when ``pid`` was not running (or not ours)."""
+    if not pid or not _alive(pid, marker):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    while time.monotonic() < deadline and _alive(pid, marker):
+        time.sleep(0.1)
+    if _alive(pid, marker):
+        os.kill(pid, signal.SIGKILL)
+    return True
 
 
 def _port_free(port: int) -> bool:
@@ -151,28 +173,72 @@ def stop_server(home: Path) -> bool:
     state = _state(home)
     (home / STATE_FILE).unlink(missing_ok=True)
     pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
-    if not pid or not _alive(pid):
-        return False
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE_SECONDS
-    while time.monotonic() < deadline and _alive(pid):
+    return _stop(pid)
+
+
+# --------------------------------------------------------------------------- the checks service
+
+CHECKS_MARKER = b"expectations.checks_service"
+
+
+def start_checks_service(home: Path) -> bool:
+    """Start the checks service (expectations.checks_service) for ``home`` unless one with this code runs
+    there already, and wait until it listens; False when it could not start (runs then check in their own
+    processes, as without it)."""
+    if Service.find(home):
+        return True
+    stop_checks_service(home)  # one left by an earlier version of the code
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    with open(home / CHECKS_LOG_FILE, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "expectations.checks_service", "--home", str(home)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = read_checks_state(home)
+        if state is not None and state.get("pid") == proc.pid:
+            return Service.find(home) is not None
         time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    return True
+    _stop(proc.pid, CHECKS_MARKER)
+    return False
+
+
+def stop_checks_service(home: Path) -> bool:
+    """Stop the checks service under ``home``; False when none was running."""
+    state = read_checks_state(home)
+    for name in (CHECKS_STATE_FILE, CHECKS_KEY_FILE):
+        (home / name).unlink(missing_ok=True)
+    pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
+    return _stop(pid, CHECKS_MARKER)
+
+
+CHECKS_UP = "数据校验服务正在运行（已载入校验程序），junheng run 的校验交给它做"
+CHECKS_DOWN = "数据校验服务没有运行；junheng run 每次自己载入校验程序（较慢）"
 
 
 def cmd_server_start(args: argparse.Namespace) -> int:
     home = _home_of(args)
+    # The checks service first: it loads GX while the Prefect server starts.
+    checks = start_checks_service(home)
     url = start_server(home, args.port)
     print(f"本地 Prefect 服务正在运行：{url}（数据目录的 Prefect 主目录 {home}，日志 {home / LOG_FILE}）")
-    print("此后 junheng run 自动使用它；停止：junheng server stop")
+    print(CHECKS_UP if checks else f"{CHECKS_DOWN}：启动失败，见日志 {home / CHECKS_LOG_FILE}")
+    print("此后 junheng run 自动使用它们；停止：junheng server stop")
     return 0
 
 
 def cmd_server_stop(args: argparse.Namespace) -> int:
     home = _home_of(args)
+    checks = stop_checks_service(home)
     print("本地 Prefect 服务已停止" if stop_server(home) else "没有正在运行的本地 Prefect 服务")
+    if checks:
+        print("数据校验服务已停止")
     return 0
 
 
@@ -183,18 +249,24 @@ def cmd_server_status(args: argparse.Namespace) -> int:
         print(f"本地 Prefect 服务正在运行：{url}；junheng run 会使用它")
     else:
         print("本地 Prefect 服务没有运行；junheng run 每次启动临时服务（较慢）。启动：junheng server start")
+    if Service.find(home):
+        print(CHECKS_UP)
+    elif read_checks_state(home):
+        print(f"{CHECKS_DOWN}：正在运行的是旧版本程序或已无响应，重新运行 junheng server start 即可更新")
+    else:
+        print(CHECKS_DOWN)
     return 0
 
 
 def add_server_parser(sub: Any, sub_parser: Any) -> None:
     """`server start|stop|status` (sub: the top-level add_subparsers(); sub_parser: cli's _sub helper)."""
-    what = "本地 Prefect 服务：常驻后台，每次运行省去启动临时服务的时间"
+    what = "本地 Prefect 服务和数据校验服务：常驻后台，每次运行省去启动它们的时间"
     sv = sub_parser(sub, "server", what, "junheng server start")
     sv_sub = sv.add_subparsers(dest="server_command", required=True, title="命令", metavar="命令")
     for name, what, func in (
-        ("start", "在后台启动本地 Prefect 服务（已在运行则直接返回）", cmd_server_start),
-        ("stop", "停止本地 Prefect 服务", cmd_server_stop),
-        ("status", "查看本地 Prefect 服务是否在运行", cmd_server_status),
+        ("start", "在后台启动本地 Prefect 服务和数据校验服务（已在运行则直接返回）", cmd_server_start),
+        ("stop", "停止本地 Prefect 服务和数据校验服务", cmd_server_stop),
+        ("status", "查看本地 Prefect 服务和数据校验服务是否在运行", cmd_server_status),
     ):
         p = sub_parser(sv_sub, name, what, f"junheng server {name} --data-dir data")
         p.add_argument("--data-dir", metavar="目录", default=None, help="数据目录（默认 ./data；服务的状态保存在其中）")

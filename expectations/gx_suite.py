@@ -7,15 +7,17 @@ import math
 import multiprocessing
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pandas as pd
 
+from expectations.checks_remote import Service, ServiceUnavailable
 from expectations.messages import data_message, policy_message
 from junheng import spec
 from junheng.contract import Finding, ReturnBatch
@@ -50,6 +52,7 @@ RESULT_FORMAT_BASE = {"result_format": "COMPLETE"}
 
 POLICY_SHEET = "指标"  # derived figures (units, school size) have no cell of their own
 SCOPE_FRAME = {"school_unit": "units", "class": "classes", "school": "schools"}
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- GX engine
@@ -387,6 +390,51 @@ def _checks_process(rows: int) -> ProcessPoolExecutor | None:
         return _CHECKS if rows <= CHECKS_PROCESS_MAX_ROWS else None
 
 
+# The checks service (expectations.checks_service): like the checks process, but started once by
+# `junheng server start` and kept running, so a run finds GX loaded and pays nothing to start it.
+_SERVICE: Service | None = None
+
+
+def use_checks_service(home: Path) -> bool:
+    """Send the checks of small inputs to the checks service under the Prefect home ``home`` when one runs
+    there with this code (expectations.checks_remote); True when it does."""
+    global _SERVICE
+    service = Service.find(home)
+    with _CHECKS_LOCK:
+        _SERVICE = service
+    return service is not None
+
+
+def _checks_service(rows: int) -> Service | None:
+    with _CHECKS_LOCK:
+        return _SERVICE if rows <= CHECKS_PROCESS_MAX_ROWS else None
+
+
+def _forget_checks_service() -> None:
+    global _SERVICE
+    with _CHECKS_LOCK:
+        _SERVICE = None
+
+
+def _elsewhere(rows: int, name: str, here: Callable[..., T], *args: Any) -> T:
+    """``here(*args)`` where it is cheapest: the checks service, else the checks process, else this process.
+    Small inputs only go elsewhere (a county's pickle takes milliseconds; a province's batch would double
+    the run's memory). Whichever has gone (stopped, killed, out of memory) is forgotten for the run."""
+    service = _checks_service(rows)
+    if service is not None:
+        try:
+            return cast(T, service.call(name, *args))
+        except ServiceUnavailable:
+            _forget_checks_service()
+    pool = _checks_process(rows)
+    if pool is not None:
+        try:
+            return pool.submit(here, *args).result()
+        except BrokenProcessPool:
+            _forget_checks_process()
+    return here(*args)
+
+
 def _forget_checks_process() -> None:
     global _CHECKS
     with _CHECKS_LOCK:
@@ -627,15 +675,9 @@ def _missing_rows(batch: ReturnBatch, info: pd.DataFrame, loc: _Locator) -> None
 
 def validate_returns(batch: ReturnBatch, period: str) -> list[Finding]:
     """Data errors of a run's returns: one GX validation per sheet kind over all files (in the checks
-    process when the run started one and the batch is small, else here)."""
+    service or process when the run found or started one and the batch is small, else here)."""
     rows = sum(len(f) for f in [batch.info, *batch.frames.values()] if f is not None)
-    pool = _checks_process(rows)
-    if pool is not None:
-        try:
-            return pool.submit(_validate_returns_here, batch, period).result()
-        except BrokenProcessPool:  # the checks process died (out of memory, killed): validate here
-            _forget_checks_process()
-    return _validate_returns_here(batch, period)
+    return _elsewhere(rows, "validate_returns", _validate_returns_here, batch, period)
 
 
 def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
@@ -725,14 +767,10 @@ def check_policy(
     period: str, rules: list[Rule], units: pd.DataFrame, classes: pd.DataFrame, schools: pd.DataFrame
 ) -> list[Finding]:
     """Policy violations (never rejections) of the value rules in force for the period (in the checks
-    process when the run started one and the frames are small, else here); see _check_policy_here."""
-    pool = _checks_process(sum(len(f) for f in (units, classes, schools) if f is not None))
-    if pool is not None:
-        try:
-            return pool.submit(_check_policy_here, period, rules, units, classes, schools).result()
-        except BrokenProcessPool:
-            _forget_checks_process()
-    return _check_policy_here(period, rules, units, classes, schools)
+    service or process when the run found or started one and the frames are small, else here); see
+    _check_policy_here."""
+    rows = sum(len(f) for f in (units, classes, schools) if f is not None)
+    return _elsewhere(rows, "check_policy", _check_policy_here, period, rules, units, classes, schools)
 
 
 def _check_policy_here(
