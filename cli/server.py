@@ -97,16 +97,19 @@ def _alive(pid: int, marker: bytes = b"prefect") -> bool:
         return True  # no /proc: trust the state file
 
 
-def _stop(pid: int, marker: bytes = b"prefect") -> bool:
-    """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS; False when ``pid`` was not running (or not ours)."""
+def _stop(pid: int, marker: bytes = b"prefect", group: bool = False) -> bool:
+    """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS; False when ``pid`` was not running (or not ours).
+    ``group``: the whole process group ``pid`` leads (a process started in a session of its own, with its
+    children)."""
     if not pid or not _alive(pid, marker):
         return False
-    os.kill(pid, signal.SIGTERM)
+    kill = os.killpg if group else os.kill
+    kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     while time.monotonic() < deadline and _alive(pid, marker):
         time.sleep(0.1)
     if _alive(pid, marker):
-        os.kill(pid, signal.SIGKILL)
+        kill(pid, signal.SIGKILL)
     return True
 
 
@@ -205,7 +208,7 @@ def start_checks_service(home: Path) -> bool:
         if state is not None and state.get("pid") == proc.pid:
             return Service.find(home) is not None
         time.sleep(0.1)
-    _stop(proc.pid, CHECKS_MARKER)
+    _stop(proc.pid, CHECKS_MARKER, group=True)
     return False
 
 
@@ -215,7 +218,7 @@ def stop_checks_service(home: Path) -> bool:
     for name in (CHECKS_STATE_FILE, CHECKS_KEY_FILE):
         (home / name).unlink(missing_ok=True)
     pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
-    return _stop(pid, CHECKS_MARKER)
+    return _stop(pid, CHECKS_MARKER, group=True)  # with its sheet processes
 
 
 CHECKS_UP = "数据校验服务正在运行（已载入校验程序），junheng run 的校验交给它做"

@@ -23,6 +23,10 @@ from typing import Any
 from expectations import gx_suite
 from expectations.checks_remote import FAILED, HOST, OK, STALE, STATE_FILE, fingerprint, write_key
 
+# A run's sheets are validated in this many processes of the service's own. The run waits idle meanwhile,
+# so on two cores a county's validation takes about half as long (bench/README.md, session 6).
+SHEET_PROCESSES = 2
+
 
 def _ping() -> None:
     return None
@@ -74,7 +78,10 @@ def serve(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     key = write_key(home)
     with Listener((HOST, 0), authkey=key) as listener:
-        threading.Thread(target=_warm_up, args=(recent_periods(date.today()),), daemon=True).start()
+        periods = recent_periods(date.today())
+        threading.Thread(target=_warm_up, args=(periods,), daemon=True).start()
+        if (os.cpu_count() or 1) >= SHEET_PROCESSES:
+            gx_suite.validate_sheets_in_processes(SHEET_PROCESSES, periods)
         state = {"pid": os.getpid(), "port": listener.address[1], "fingerprint": fingerprint()}
         tmp = home / f"{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(state), encoding="utf-8")

@@ -712,9 +712,6 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
     for f in batch.files:
         order.setdefault(f.file_id, len(order))
     loc = _Locator(batch, school_codes, order)
-    with _SUITES_LOCK:
-        suites = _data_suites(period)
-    engine = _engine()
 
     jobs: list[tuple[spec.Sheet, pd.DataFrame]] = []
     if not info.empty:
@@ -723,10 +720,14 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
         frame = frames[sheet.name]
         if frame is not None and not frame.empty:
             jobs.append((sheet, _prepare(sheet, frame, school_types, batch.columns)))
-    for sheet, df in jobs:
-        name = spec.FRAME_OF_SHEET[sheet.name]
-        index = INFO_INDEX if sheet is spec.INFO else TABLE_INDEX
-        for meta, positions in engine.validate(f"data_{name}", df, suites[name], index):
+    outcomes = _validated_sheets(
+        [
+            (spec.FRAME_OF_SHEET[sheet.name], df, period, INFO_INDEX if sheet is spec.INFO else TABLE_INDEX)
+            for sheet, df in jobs
+        ]
+    )
+    for (sheet, df), failed in zip(jobs, outcomes, strict=True):
+        for meta, positions in failed:
             for pos in positions:
                 row = df.iloc[pos]
                 msg, value = _data_message(sheet, meta, row)
@@ -743,6 +744,62 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
     if not info.empty:
         _missing_rows(batch, info, loc)
     return [f for _, f in sorted(loc.findings, key=lambda kf: kf[0])]
+
+
+def _validate_sheet(
+    name: str, frame: pd.DataFrame, period: str, index: list[str]
+) -> list[tuple[dict[str, Any], list[int]]]:
+    """One sheet kind's data validation (``name``: its frame name), as _Engine.validate gives it."""
+    with _SUITES_LOCK:
+        suite = _data_suites(period)[name]
+    return _engine().validate(f"data_{name}", frame, suite, index)
+
+
+# The checks service spreads a run's sheet validations over processes of its own, each with GX loaded
+# (validate_sheets_in_processes): the run waits idle meanwhile, so the machine's second core is free.
+_SHEETS_POOL: ProcessPoolExecutor | None = None
+
+
+def _warm_up_quietly(periods: list[str]) -> None:
+    for period in periods:
+        try:
+            warm_up(period)
+        except Exception:  # noqa: S110 - a broken policy file: the validation that needs it raises the error
+            pass
+
+
+def validate_sheets_in_processes(workers: int, periods: list[str]) -> None:
+    """Validate the sheets of each later call in ``workers`` processes, started now and warmed up for ``periods``."""
+    global _SHEETS_POOL
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=_warm_up_quietly,
+        initargs=(periods,),
+    )
+    for _ in range(workers):  # each submission while the others are busy starting starts one more process
+        pool.submit(int)
+    with _CHECKS_LOCK:
+        _SHEETS_POOL = pool
+
+
+def _validated_sheets(
+    jobs: list[tuple[str, pd.DataFrame, str, list[str]]],
+) -> list[list[tuple[dict[str, Any], list[int]]]]:
+    """_validate_sheet of each job, in order: in the sheet processes when there are some, else here."""
+    global _SHEETS_POOL
+    with _CHECKS_LOCK:
+        pool = _SHEETS_POOL
+    if pool is not None and len(jobs) > 1:
+        # The widest sheets (the most expectations) first, so the last one to finish is a small one.
+        widest = sorted(range(len(jobs)), key=lambda i: -jobs[i][1].shape[1])
+        try:
+            futures = {i: pool.submit(_validate_sheet, *jobs[i]) for i in widest}
+            return [futures[i].result() for i in range(len(jobs))]
+        except BrokenProcessPool:  # a sheet process died (killed, out of memory): validate here from now on
+            with _CHECKS_LOCK:
+                _SHEETS_POOL = None
+    return [_validate_sheet(*job) for job in jobs]
 
 
 # --------------------------------------------------------------------------- policy violations
@@ -815,10 +872,7 @@ def _check_policy_here(
             **{column: pd.to_numeric(df[column], errors="coerce").astype("float64"), POS: range(len(df))}
         )
         prepared = prepared.assign(
-            **{
-                checked: prepared[column].where(_applies(rule, name, prepared))
-                for checked, rule in checked_on[name]
-            }
+            **{checked: prepared[column].where(_applies(rule, name, prepared)) for checked, rule in checked_on[name]}
         )
         index = [c for c in ("file_id", "sheet", "row") if c in df.columns] + [POS]
         for meta, positions in engine.validate(f"policy_{name}", prepared, suites[name], index):

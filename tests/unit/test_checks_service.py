@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import psutil
 import pytest
 
 from cli import main
@@ -43,6 +44,9 @@ def no_service() -> Iterator[None]:
     yield
     gx_suite._forget_checks_service()
     gx_suite._forget_checks_process()
+    pool, gx_suite._SHEETS_POOL = gx_suite._SHEETS_POOL, None
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
 
 def _pid(home: Path) -> int:
@@ -162,3 +166,35 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_sheets_validated_in_two_processes_give_what_one_process_gives(no_service: None) -> None:
+    """The service validates a run's sheets in two processes of its own; the findings, and their order,
+    are those of one process. A sheet process that dies leaves the validation to this process."""
+    batch = make_batch({"clean": school(), **{name: s for name, (s, _) in TWINS.items()}})
+    here = gx_suite.validate_returns(batch, PERIOD)
+    gx_suite.validate_sheets_in_processes(2, [PERIOD])
+    pool = gx_suite._SHEETS_POOL
+    assert pool is not None
+    assert gx_suite.validate_returns(batch, PERIOD) == here
+    assert {f.file_id for f in here} == {name for name, (_, want) in TWINS.items() if want}
+    os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
+    assert gx_suite.validate_returns(batch, PERIOD) == here
+    assert gx_suite._SHEETS_POOL is None
+
+
+def test_server_stop_stops_the_sheet_processes_too(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    assert start_checks_service(home)
+    pid = _pid(home)
+    service = psutil.Process(pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(service.children(recursive=True)) < 3:
+        time.sleep(0.2)  # the forkserver and the two sheet processes
+    group = [p.pid for p in service.children(recursive=True)]
+    assert len(group) >= 3
+    assert stop_checks_service(home)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(p) for p in [pid, *group]):
+        time.sleep(0.1)
+    assert not any(_running(p) for p in [pid, *group])
