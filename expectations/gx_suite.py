@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -760,7 +762,17 @@ def _validate_sheet(
 _SHEETS_POOL: ProcessPoolExecutor | None = None
 
 
-def _warm_up_quietly(periods: list[str]) -> None:
+def _sheet_process_start(parent: int, periods: list[str]) -> None:
+    """A sheet process's start: end it when ``parent``, the process that started it, has gone (the service
+    killed with SIGKILL, or out of memory: nothing else would, and each holds GX's few hundred MB), even
+    before it got here; then warm up."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="junheng-sheet-process-watch", daemon=True).start()
     for period in periods:
         try:
             warm_up(period)
@@ -773,9 +785,10 @@ def validate_sheets_in_processes(workers: int, periods: list[str]) -> None:
     global _SHEETS_POOL
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("forkserver"),
-        initializer=_warm_up_quietly,
-        initargs=(periods,),
+        # spawn: children of this process itself (a forkserver's would not notice that this one died)
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_sheet_process_start,
+        initargs=(os.getpid(), periods),
     )
     for _ in range(workers):  # each submission while the others are busy starting starts one more process
         pool.submit(int)

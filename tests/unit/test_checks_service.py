@@ -132,12 +132,19 @@ def test_a_service_that_dies_mid_run_leaves_the_run_checking_here(tmp_path: Path
     home = tmp_path / "home"
     assert start_checks_service(home)
     assert gx_suite.use_checks_service(home)
-    os.kill(_pid(home), signal.SIGKILL)
+    service = psutil.Process(_pid(home))
+    sheet_processes = _sheet_processes(service)
+    os.kill(service.pid, signal.SIGKILL)
     batch = make_batch({"clean": school(), **{name: s for name, (s, _) in TWINS.items()}})
     found = gx_suite.validate_returns(batch, PERIOD)
     assert {f.file_id for f in found} == {name for name, (_, want) in TWINS.items() if want}
     assert gx_suite._checks_service(1) is None  # forgotten for the rest of the run
     assert not gx_suite.use_checks_service(home)
+    # Its sheet processes, each holding GX, do not outlive it.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_running(p) for p in sheet_processes):
+        time.sleep(0.2)
+    assert not any(_running(p) for p in sheet_processes)
 
 
 def test_server_stop_stops_the_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,14 +194,19 @@ def test_server_stop_stops_the_sheet_processes_too(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert start_checks_service(home)
     pid = _pid(home)
-    service = psutil.Process(pid)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(service.children(recursive=True)) < 3:
-        time.sleep(0.2)  # the forkserver and the two sheet processes
-    group = [p.pid for p in service.children(recursive=True)]
-    assert len(group) >= 3
+    group = _sheet_processes(psutil.Process(pid))
     assert stop_checks_service(home)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and any(_running(p) for p in [pid, *group]):
         time.sleep(0.1)
     assert not any(_running(p) for p in [pid, *group])
+
+
+def _sheet_processes(service: psutil.Process) -> list[int]:
+    """The service's two sheet processes, once started (and the resource tracker that their queue starts)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(service.children(recursive=True)) < 3:
+        time.sleep(0.2)
+    group = [p.pid for p in service.children(recursive=True)]
+    assert len(group) >= 3
+    return group
