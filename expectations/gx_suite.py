@@ -749,20 +749,30 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
 
 
 def _validate_sheet(
-    name: str, frame: pd.DataFrame, period: str, index: list[str]
+    name: str, frame: pd.DataFrame, period: str, index: list[str], part: int = 0, parts: int = 1
 ) -> list[tuple[dict[str, Any], list[int]]]:
-    """One sheet kind's data validation (``name``: its frame name), as _Engine.validate gives it."""
+    """One sheet kind's data validation (``name``: its frame name), as _Engine.validate gives it; with
+    ``parts``, only every parts-th of its expectations, from the part-th on."""
     with _SUITES_LOCK:
-        suite = _data_suites(period)[name]
+        suite = _data_suite_part(period, name, part, parts)
     return _engine().validate(f"data_{name}", frame, suite, index)
+
+
+@lru_cache(maxsize=64)
+def _data_suite_part(period: str, name: str, part: int, parts: int) -> ExpectationSuite:
+    whole = _data_suites(period)[name]
+    if parts == 1:
+        return whole
+    return _suite_of(f"{whole.name}_{part + 1}of{parts}", [e.configuration for e in whole.expectations[part::parts]])
 
 
 # The checks service spreads a run's sheet validations over processes of its own, each with GX loaded
 # (validate_sheets_in_processes): the run waits idle meanwhile, so the machine's second core is free.
 _SHEETS_POOL: ProcessPoolExecutor | None = None
+_SHEET_PROCESSES = 1
 
 
-def _sheet_process_start(parent: int, periods: list[str]) -> None:
+def _sheet_process_start(parent: int, periods: list[str], parts: int) -> None:
     """A sheet process's start: end it when ``parent``, the process that started it, has gone (the service
     killed with SIGKILL, or out of memory: nothing else would, and each holds GX's few hundred MB), even
     before it got here; then warm up."""
@@ -776,24 +786,27 @@ def _sheet_process_start(parent: int, periods: list[str]) -> None:
     for period in periods:
         try:
             warm_up(period)
+            for name in _data_suites(period):
+                for part in range(parts):
+                    _data_suite_part(period, name, part, parts)
         except Exception:  # noqa: S110 - a broken policy file: the validation that needs it raises the error
             pass
 
 
 def validate_sheets_in_processes(workers: int, periods: list[str]) -> None:
     """Validate the sheets of each later call in ``workers`` processes, started now and warmed up for ``periods``."""
-    global _SHEETS_POOL
+    global _SHEETS_POOL, _SHEET_PROCESSES
     pool = ProcessPoolExecutor(
         max_workers=workers,
         # spawn: children of this process itself (a forkserver's would not notice that this one died)
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_sheet_process_start,
-        initargs=(os.getpid(), periods),
+        initargs=(os.getpid(), periods, workers),
     )
     for _ in range(workers):  # each submission while the others are busy starting starts one more process
         pool.submit(int)
     with _CHECKS_LOCK:
-        _SHEETS_POOL = pool
+        _SHEETS_POOL, _SHEET_PROCESSES = pool, workers
 
 
 def _validated_sheets(
@@ -802,13 +815,16 @@ def _validated_sheets(
     """_validate_sheet of each job, in order: in the sheet processes when there are some, else here."""
     global _SHEETS_POOL
     with _CHECKS_LOCK:
-        pool = _SHEETS_POOL
-    if pool is not None and len(jobs) > 1:
-        # The widest sheets (the most expectations) first, so the last one to finish is a small one.
+        pool, parts = _SHEETS_POOL, _SHEET_PROCESSES
+    if pool is not None:
+        # Each sheet's expectations in as many parts as there are processes: the teachers' sheet alone has
+        # 61 of 164, so whole sheets would leave one process waiting for the other. The widest sheets
+        # first, so the last part to finish is a small one. The findings' order does not depend on which
+        # part found them (_Locator sorts them by file, sheet, row, column and rule).
         widest = sorted(range(len(jobs)), key=lambda i: -jobs[i][1].shape[1])
         try:
-            futures = {i: pool.submit(_validate_sheet, *jobs[i]) for i in widest}
-            return [futures[i].result() for i in range(len(jobs))]
+            futures = {(i, k): pool.submit(_validate_sheet, *jobs[i], k, parts) for i in widest for k in range(parts)}
+            return [[failed for k in range(parts) for failed in futures[i, k].result()] for i in range(len(jobs))]
         except BrokenProcessPool:  # a sheet process died (killed, out of memory): validate here from now on
             with _CHECKS_LOCK:
                 _SHEETS_POOL = None
