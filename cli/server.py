@@ -218,7 +218,7 @@ def stop_checks_service(home: Path) -> bool:
     for name in (CHECKS_STATE_FILE, CHECKS_KEY_FILE):
         (home / name).unlink(missing_ok=True)
     pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
-    return _stop(pid, CHECKS_MARKER, group=True)  # with its sheet processes
+    return _stop(pid, CHECKS_MARKER, group=True)  # with its validation processes
 
 
 CHECKS_UP = "数据校验服务正在运行（已载入校验程序），junheng run 的校验交给它做"

@@ -23,9 +23,9 @@ from typing import Any
 from expectations import gx_suite
 from expectations.checks_remote import FAILED, HOST, OK, STALE, STATE_FILE, fingerprint, write_key
 
-# A run's sheets are validated in this many processes of the service's own. The run waits idle meanwhile,
-# so on two cores a county's validation takes about half as long (bench/README.md, session 6).
-SHEET_PROCESSES = 2
+# A run's validations (each suite in as many parts) go to this many processes of the service's own. The run
+# waits idle meanwhile, so on two cores they take about half as long (bench/README.md, session 6).
+VALIDATION_PROCESSES = 2
 
 
 def _ping() -> None:
@@ -80,8 +80,8 @@ def serve(home: Path) -> None:
     with Listener((HOST, 0), authkey=key) as listener:
         periods = recent_periods(date.today())
         threading.Thread(target=_warm_up, args=(periods,), daemon=True).start()
-        if (os.cpu_count() or 1) >= SHEET_PROCESSES:
-            gx_suite.validate_sheets_in_processes(SHEET_PROCESSES, periods)
+        if (os.cpu_count() or 1) >= VALIDATION_PROCESSES:
+            gx_suite.validate_in_processes(VALIDATION_PROCESSES, periods)
         state = {"pid": os.getpid(), "port": listener.address[1], "fingerprint": fingerprint()}
         tmp = home / f"{STATE_FILE}.tmp"
         tmp.write_text(json.dumps(state), encoding="utf-8")

@@ -722,9 +722,9 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
         frame = frames[sheet.name]
         if frame is not None and not frame.empty:
             jobs.append((sheet, _prepare(sheet, frame, school_types, batch.columns)))
-    outcomes = _validated_sheets(
+    outcomes = _validated(
         [
-            (spec.FRAME_OF_SHEET[sheet.name], df, period, INFO_INDEX if sheet is spec.INFO else TABLE_INDEX)
+            ("data", period, spec.FRAME_OF_SHEET[sheet.name], df, INFO_INDEX if sheet is spec.INFO else TABLE_INDEX)
             for sheet, df in jobs
         ]
     )
@@ -748,87 +748,97 @@ def _validate_returns_here(batch: ReturnBatch, period: str) -> list[Finding]:
     return [f for _, f in sorted(loc.findings, key=lambda kf: kf[0])]
 
 
-def _validate_sheet(
-    name: str, frame: pd.DataFrame, period: str, index: list[str], part: int = 0, parts: int = 1
-) -> list[tuple[dict[str, Any], list[int]]]:
-    """One sheet kind's data validation (``name``: its frame name), as _Engine.validate gives it; with
-    ``parts``, only every parts-th of its expectations, from the part-th on."""
+# One GX validation of a run: a frame against a generated suite, named by its kind ("data", keyed by the
+# period; "policy", keyed by the applicable rules) and frame name. Only the key travels to a sheet
+# process, which builds (and caches) the suite itself.
+Job = tuple[str, Any, str, pd.DataFrame, list[str]]
+Failed = list[tuple[dict[str, Any], list[int]]]
+
+
+def _validate_job(
+    kind: str, key: Any, name: str, frame: pd.DataFrame, index: list[str], part: int = 0, parts: int = 1
+) -> Failed:
+    """A job's failed expectations as _Engine.validate gives them; with ``parts``, those of every parts-th of
+    the suite's expectations only, from the part-th on."""
     with _SUITES_LOCK:
-        suite = _data_suite_part(period, name, part, parts)
-    return _engine().validate(f"data_{name}", frame, suite, index)
+        suite = _suite_part(kind, key, name, part, parts)
+    return _engine().validate(f"{kind}_{name}", frame, suite, index)
 
 
-@lru_cache(maxsize=64)
-def _data_suite_part(period: str, name: str, part: int, parts: int) -> ExpectationSuite:
-    whole = _data_suites(period)[name]
+@lru_cache(maxsize=128)
+def _suite_part(kind: str, key: Any, name: str, part: int, parts: int) -> ExpectationSuite:
+    whole = (_data_suites(key) if kind == "data" else _policy_suites(key))[name]
     if parts == 1:
         return whole
     return _suite_of(f"{whole.name}_{part + 1}of{parts}", [e.configuration for e in whole.expectations[part::parts]])
 
 
-# The checks service spreads a run's sheet validations over processes of its own, each with GX loaded
-# (validate_sheets_in_processes): the run waits idle meanwhile, so the machine's second core is free.
-_SHEETS_POOL: ProcessPoolExecutor | None = None
-_SHEET_PROCESSES = 1
+# The checks service spreads a run's validations over processes of its own, each with GX loaded
+# (validate_in_processes): the run waits idle meanwhile, so the machine's second core is free.
+_POOL: ProcessPoolExecutor | None = None
+_POOL_PROCESSES = 1
 
 
-def _sheet_process_start(parent: int, periods: list[str], parts: int) -> None:
-    """A sheet process's start: end it when ``parent``, the process that started it, has gone (the service
-    killed with SIGKILL, or out of memory: nothing else would, and each holds GX's few hundred MB), even
-    before it got here; then warm up."""
+def _pool_process_start(parent: int, periods: list[str], parts: int) -> None:
+    """A validation process's start: end it when ``parent``, the process that started it, has gone (the
+    service killed with SIGKILL, or out of memory: nothing else would, and each holds GX's few hundred MB),
+    even before it got here; then warm up, the suites' parts included."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
         os._exit(0)
 
-    threading.Thread(target=watch, name="junheng-sheet-process-watch", daemon=True).start()
+    threading.Thread(target=watch, name="junheng-validation-process-watch", daemon=True).start()
     for period in periods:
         try:
             warm_up(period)
-            for name in _data_suites(period):
-                for part in range(parts):
-                    _data_suite_part(period, name, part, parts)
+            applicable = _applicable(period, rules_in_force(period))
+            for kind, key, names in (
+                ("data", period, _data_suites(period)),
+                ("policy", applicable, _policy_suites(applicable)),
+            ):
+                for name in names:
+                    for part in range(parts):
+                        _suite_part(kind, key, name, part, parts)
         except Exception:  # noqa: S110 - a broken policy file: the validation that needs it raises the error
             pass
 
 
-def validate_sheets_in_processes(workers: int, periods: list[str]) -> None:
-    """Validate the sheets of each later call in ``workers`` processes, started now and warmed up for ``periods``."""
-    global _SHEETS_POOL, _SHEET_PROCESSES
+def validate_in_processes(workers: int, periods: list[str]) -> None:
+    """Run each later call's validations in ``workers`` processes, started now and warmed up for ``periods``."""
+    global _POOL, _POOL_PROCESSES
     pool = ProcessPoolExecutor(
         max_workers=workers,
         # spawn: children of this process itself (a forkserver's would not notice that this one died)
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_sheet_process_start,
+        initializer=_pool_process_start,
         initargs=(os.getpid(), periods, workers),
     )
     for _ in range(workers):  # each submission while the others are busy starting starts one more process
         pool.submit(int)
     with _CHECKS_LOCK:
-        _SHEETS_POOL, _SHEET_PROCESSES = pool, workers
+        _POOL, _POOL_PROCESSES = pool, workers
 
 
-def _validated_sheets(
-    jobs: list[tuple[str, pd.DataFrame, str, list[str]]],
-) -> list[list[tuple[dict[str, Any], list[int]]]]:
-    """_validate_sheet of each job, in order: in the sheet processes when there are some, else here."""
-    global _SHEETS_POOL
+def _validated(jobs: list[Job]) -> list[Failed]:
+    """_validate_job of each job, in order: in the validation processes when there are some, else here."""
+    global _POOL
     with _CHECKS_LOCK:
-        pool, parts = _SHEETS_POOL, _SHEET_PROCESSES
+        pool, parts = _POOL, _POOL_PROCESSES
     if pool is not None:
-        # Each sheet's expectations in as many parts as there are processes: the teachers' sheet alone has
-        # 61 of 164, so whole sheets would leave one process waiting for the other. The widest sheets
-        # first, so the last part to finish is a small one. The findings' order does not depend on which
-        # part found them (_Locator sorts them by file, sheet, row, column and rule).
-        widest = sorted(range(len(jobs)), key=lambda i: -jobs[i][1].shape[1])
+        # Each suite's expectations in as many parts as there are processes: the teachers' sheet alone has 61
+        # of 164, so whole suites would leave one process waiting for the other. The widest frames first, so
+        # the last part to finish is a small one. The findings' order does not depend on which part found
+        # them (both callers sort them by where they are and by rule).
+        widest = sorted(range(len(jobs)), key=lambda i: -jobs[i][3].shape[1])
         try:
-            futures = {(i, k): pool.submit(_validate_sheet, *jobs[i], k, parts) for i in widest for k in range(parts)}
+            futures = {(i, k): pool.submit(_validate_job, *jobs[i], k, parts) for i in widest for k in range(parts)}
             return [[failed for k in range(parts) for failed in futures[i, k].result()] for i in range(len(jobs))]
-        except BrokenProcessPool:  # a sheet process died (killed, out of memory): validate here from now on
+        except BrokenProcessPool:  # a validation process died (killed, out of memory): validate here from now on
             with _CHECKS_LOCK:
-                _SHEETS_POOL = None
-    return [_validate_sheet(*job) for job in jobs]
+                _POOL = None
+    return [_validate_job(*job) for job in jobs]
 
 
 # --------------------------------------------------------------------------- policy violations

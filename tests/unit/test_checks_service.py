@@ -44,7 +44,7 @@ def no_service() -> Iterator[None]:
     yield
     gx_suite._forget_checks_service()
     gx_suite._forget_checks_process()
-    pool, gx_suite._SHEETS_POOL = gx_suite._SHEETS_POOL, None
+    pool, gx_suite._POOL = gx_suite._POOL, None
     if pool is not None:
         pool.shutdown(cancel_futures=True)
 
@@ -140,7 +140,7 @@ def test_a_service_that_dies_mid_run_leaves_the_run_checking_here(tmp_path: Path
     assert {f.file_id for f in found} == {name for name, (_, want) in TWINS.items() if want}
     assert gx_suite._checks_service(1) is None  # forgotten for the rest of the run
     assert not gx_suite.use_checks_service(home)
-    # Its sheet processes, each holding GX, do not outlive it.
+    # Its validation processes, each holding GX, do not outlive it.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(_running(p) for p in sheet_processes):
         time.sleep(0.2)
@@ -175,22 +175,27 @@ def _running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_sheets_validated_in_two_processes_give_what_one_process_gives(no_service: None) -> None:
-    """The service validates a run's sheets in two processes of its own; the findings, and their order,
-    are those of one process. A sheet process that dies leaves the validation to this process."""
+def test_checks_in_two_processes_give_what_one_process_gives(no_service: None) -> None:
+    """The service runs a run's validations in two processes of its own, each suite in two parts; the
+    findings, and their order, are those of one process. A validation process that dies leaves the
+    checks to this process."""
     batch = make_batch({"clean": school(), **{name: s for name, (s, _) in TWINS.items()}})
-    here = gx_suite.validate_returns(batch, PERIOD)
-    gx_suite.validate_sheets_in_processes(2, [PERIOD])
-    pool = gx_suite._SHEETS_POOL
+    units, classes, schools = _policy_inputs()
+    rules = rules_in_force(PERIOD)
+    here = gx_suite.validate_returns(batch, PERIOD), gx_suite.check_policy(PERIOD, rules, units, classes, schools)
+    gx_suite.validate_in_processes(2, [PERIOD])
+    pool = gx_suite._POOL
     assert pool is not None
-    assert gx_suite.validate_returns(batch, PERIOD) == here
-    assert {f.file_id for f in here} == {name for name, (_, want) in TWINS.items() if want}
+    there = gx_suite.validate_returns(batch, PERIOD), gx_suite.check_policy(PERIOD, rules, units, classes, schools)
+    assert there == here
+    assert {f.file_id for f in here[0]} == {name for name, (_, want) in TWINS.items() if want}
+    assert sorted((f.file_id, f.rule) for f in here[1]) == [("below", "R1"), ("c", "G5"), ("s1", "G4")]
     os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)
-    assert gx_suite.validate_returns(batch, PERIOD) == here
-    assert gx_suite._SHEETS_POOL is None
+    assert gx_suite.validate_returns(batch, PERIOD) == here[0]
+    assert gx_suite._POOL is None
 
 
-def test_server_stop_stops_the_sheet_processes_too(tmp_path: Path) -> None:
+def test_server_stop_stops_the_validation_processes_too(tmp_path: Path) -> None:
     home = tmp_path / "home"
     assert start_checks_service(home)
     pid = _pid(home)
@@ -203,7 +208,7 @@ def test_server_stop_stops_the_sheet_processes_too(tmp_path: Path) -> None:
 
 
 def _sheet_processes(service: psutil.Process) -> list[int]:
-    """The service's two sheet processes, once started (and the resource tracker that their queue starts)."""
+    """The service's two validation processes, once started (and the resource tracker that their queue starts)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(service.children(recursive=True)) < 3:
         time.sleep(0.2)
