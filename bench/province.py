@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from multiprocessing import Pool
 from pathlib import Path
@@ -114,9 +116,11 @@ def _tree_rss_mb(root: int) -> float:
     return total * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def run_command(src: Path, label: str, url: str | None, api: str, profile: bool) -> dict[str, Any]:
+def run_command(
+    src: Path, label: str, url: str | None, api: str, profile: bool, service: int | None = None
+) -> dict[str, Any]:
     """`junheng city run` in a fresh process on a fresh data folder; wall time, peak RSS (largest process, and
-    the whole process tree sampled every 0.1 s)."""
+    the whole process tree sampled every 0.1 s, with the checks service's tree when ``service`` is its pid)."""
     data = OUT / f"province-run-{label}"
     shutil.rmtree(data, ignore_errors=True)
     data.mkdir(parents=True)
@@ -136,7 +140,7 @@ def run_command(src: Path, label: str, url: str | None, api: str, profile: bool)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     peak_tree = 0.0
     while True:
-        peak_tree = max(peak_tree, _tree_rss_mb(proc.pid))
+        peak_tree = max(peak_tree, _tree_rss_mb(proc.pid) + (_tree_rss_mb(service) if service else 0.0))
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
@@ -158,6 +162,25 @@ def run_command(src: Path, label: str, url: str | None, api: str, profile: bool)
     if profile and prof.exists():
         res["stages"] = json.loads(prof.read_text(encoding="utf-8"))
     return res
+
+
+@contextmanager
+def _checks_service(wanted: bool) -> Iterator[int | None]:
+    """The checks service in the runs' Prefect home, as `junheng server start` leaves it beside the server;
+    its pid (its memory counts in the runs' peak), or None."""
+    from cli.server import read_checks_state, start_checks_service, stop_checks_service
+
+    home = Path(_prefect_env()["PREFECT_HOME"])
+    if not wanted:
+        yield None
+        return
+    if not start_checks_service(home):
+        raise SystemExit(f"数据校验服务未能启动，见 {home / 'checks.log'}")
+    try:
+        state = read_checks_state(home)
+        yield int(state["pid"]) if state else None
+    finally:
+        stop_checks_service(home)
 
 
 def profile_child(out_json: str, argv: list[str]) -> int:
@@ -209,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-naive", action="store_true")
     p.add_argument("--profile", action="store_true", help="在同一进程内计时每个任务（略慢；看时间花在哪里）")
     p.add_argument("--warehouse", default=None, help="SQLAlchemy URL（默认每次运行各自的 DuckDB）")
+    p.add_argument(
+        "--no-checks-service", action="store_true", help="不启动数据校验服务（默认与 junheng server start 一样启动）"
+    )
     p.add_argument("--child-profile", default=None, help=argparse.SUPPRESS)
     a, rest = p.parse_known_args(argv)
     if a.child_profile:
@@ -220,11 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"counties": a.counties, "schools": a.schools, "small_counties": small_c}
     res["findings"] = not a.clean
     res["started"] = datetime.now().isoformat(timespec="seconds")
-    with prefect_server() as api:
+    res["checks_service"] = not a.no_checks_service
+    with prefect_server() as api, _checks_service(not a.no_checks_service) as service:
         # An unmeasured first run: Prefect's database and the plan's first use, as on a bureau's kept server.
-        run_command(small, "warmup", a.warehouse, api, False) if not a.warehouse else None
-        res["small"] = run_command(small, f"{small_c}x{a.schools}", a.warehouse, api, a.profile)
-        res["big"] = run_command(big, f"{a.counties}x{a.schools}", a.warehouse, api, a.profile)
+        run_command(small, "warmup", a.warehouse, api, False, service) if not a.warehouse else None
+        res["small"] = run_command(small, f"{small_c}x{a.schools}", a.warehouse, api, a.profile, service)
+        res["big"] = run_command(big, f"{a.counties}x{a.schools}", a.warehouse, api, a.profile, service)
     b, s = res["big"], res["small"]
     slope_ms = (b["seconds"] - s["seconds"]) / (b["files"] - s["files"]) * 1000 if b["files"] > s["files"] else None
     res["marginal_ms_per_file"] = slope_ms
@@ -265,6 +292,8 @@ def report(res: dict[str, Any]) -> None:
             f"每县 {run['seconds'] / n:.2f} s；峰值内存 最大进程 {run['peak_rss_largest_process_mb']:,.0f} MB，"
             f"进程树合计 {run['peak_rss_tree_mb']:,.0f} MB"
         )
+    if res.get("checks_service"):
+        print("数据校验服务在运行（junheng server start 的做法），其进程的内存计入进程树合计")
     rss = max(b["peak_rss_tree_mb"], b["peak_rss_largest_process_mb"])
     slope = res["marginal_ms_per_file"]
     print("目标：")

@@ -44,17 +44,29 @@ def _print_summary(result: dict[str, Any]) -> None:
             print(f"  {label}：{reports[kind]}")
 
 
-def _setup(args: argparse.Namespace) -> None:
+def _setup(args: argparse.Namespace) -> Path:
+    """The run's data folder, once the plan loads and Prefect's settings are made."""
     load_plan(args.plan)  # a wrong plan name or file stops here, before any county runs
     settings = load_settings(warehouse_url=args.warehouse, data_dir=Path(args.data_dir) if args.data_dir else None)
     _prefect_env(settings.data_dir)  # no per-task progress: a city runs ~15 stages per county; a summary per period
+    return settings.data_dir
+
+
+def _place_checks(data_dir: Path, period: str) -> bool:
+    """True when each county's checks go to the checks service (`junheng server start` left one running
+    with this code). Else GX's import, context and suites load in a thread while Prefect starts and the
+    first county is read: paid once for the whole city or province, off the first county's critical path."""
+    from cli.server import prefect_home
+    from expectations.gx_suite import use_checks_service
+
+    if use_checks_service(prefect_home(data_dir)):
+        return True
+    _warm_up_in_thread(period)
+    return False
 
 
 def cmd_city_run(args: argparse.Namespace) -> int:
-    _setup(args)
-    # GX's import, context and suites in a thread while Prefect starts and the first county is read: paid
-    # once for the whole city or province, off the first county's critical path.
-    _warm_up_in_thread(args.period_from or args.period)
+    _place_checks(_setup(args), args.period_from or args.period)
     from flows.backfill import periods_between
     from flows.city import city_monthly
 

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from cli import main
+from cli.city import _place_checks
 from cli.commands import _start_checks_process
 from cli.server import CHECKS_LOG_FILE, start_checks_service, stop_checks_service
 from expectations import checks_remote, gx_suite
@@ -93,6 +94,17 @@ def test_a_county_run_sends_its_checks_to_the_service(home: Path, tmp_path: Path
     assert gx_suite._CHECKS is None
     assert gx_suite._checks_service(1) is not None
     assert gx_suite._checks_service(gx_suite.CHECKS_PROCESS_MAX_ROWS + 1) is None  # a province's batch stays here
+
+
+def test_a_city_run_sends_each_countys_checks_to_the_service(
+    home: Path, tmp_path: Path, no_service: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    assert _place_checks(tmp_path, PERIOD)
+    assert gx_suite._checks_service(1) is not None
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "no-service-here"))
+    assert not _place_checks(tmp_path, PERIOD)  # GX then loads in a thread of the run
+    assert gx_suite._checks_service(1) is None
 
 
 def test_a_service_running_other_code_is_not_used(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
