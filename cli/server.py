@@ -255,7 +255,10 @@ def cmd_server_status(args: argparse.Namespace) -> int:
     if Service.find(home):
         print(CHECKS_UP)
     elif read_checks_state(home):
-        print(f"{CHECKS_DOWN}：正在运行的是旧版本程序或已无响应，重新运行 junheng server start 即可更新")
+        print(
+            "数据校验服务不可用：它运行的是另一版本的程序，或已无响应；junheng run 暂时自己载入校验程序（较慢）。"
+            "重新运行 junheng server start 即可换成当前版本"
+        )
     else:
         print(CHECKS_DOWN)
     return 0

@@ -82,15 +82,14 @@ def test_the_rules_travel_with_the_call(home: Path) -> None:
     assert sorted(f.file_id for f in found if f.rule == "R1") == ["at", "below"]
 
 
-def test_a_county_run_sends_its_checks_to_the_service(home: Path, tmp_path: Path, no_service: None) -> None:
+def test_a_county_run_sends_its_checks_to_the_service(
+    home: Path, tmp_path: Path, no_service: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`junheng run` with the service up starts no checks process of its own, and its checks go there."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    os.environ["PREFECT_HOME"] = str(home)
-    try:
-        assert _start_checks_process(PERIOD, inbox, tmp_path)
-    finally:
-        del os.environ["PREFECT_HOME"]
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    assert _start_checks_process(PERIOD, inbox, tmp_path)
     assert gx_suite._CHECKS is None
     assert gx_suite._checks_service(1) is not None
     assert gx_suite._checks_service(gx_suite.CHECKS_PROCESS_MAX_ROWS + 1) is None  # a province's batch stays here
@@ -131,6 +130,19 @@ def test_an_error_there_is_raised_here(home: Path) -> None:
         service.call("ping", "an argument ping does not take")
 
 
+def test_status_says_when_the_service_runs_another_version(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    (data / ".prefect").mkdir(parents=True)
+    state = {"pid": 0, "port": 1, "fingerprint": "an older junheng"}
+    (data / ".prefect" / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    monkeypatch.delenv("PREFECT_HOME", raising=False)
+    assert main(["server", "status", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "数据校验服务不可用：它运行的是另一版本的程序" in out and "重新运行 junheng server start" in out
+
+
 def test_the_key_is_for_this_account_only(home: Path) -> None:
     assert (home / KEY_FILE).stat().st_mode & 0o077 == 0
 
@@ -159,12 +171,14 @@ def test_a_service_that_dies_mid_run_leaves_the_run_checking_here(tmp_path: Path
     assert not any(_running(p) for p in sheet_processes)
 
 
-def test_server_stop_stops_the_service(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_server_stop_stops_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     home = data / ".prefect"
     assert start_checks_service(home)
     pid = _pid(home)
-    os.environ.pop("PREFECT_HOME", None)
+    monkeypatch.delenv("PREFECT_HOME", raising=False)  # the home is then <data-dir>/.prefect
     assert main(["server", "status", "--data-dir", str(data)]) == 0
     assert "数据校验服务正在运行" in capsys.readouterr().out
     assert main(["server", "stop", "--data-dir", str(data)]) == 0
