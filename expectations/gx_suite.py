@@ -895,15 +895,12 @@ def _check_policy_here(
     frames = {"units": units, "classes": classes, "schools": schools}
     if not applicable or all(df is None or df.empty for df in frames.values()):
         return []
-    with _SUITES_LOCK:
-        suites = _policy_suites(applicable)
-    checked_on = _policy_rules(applicable)
+    checked_on = _policy_rules(applicable)  # per frame with a suite, its rules
     present = [df for df in frames.values() if df is not None]
     names, codes = _lookup(present, "file_name"), _lookup(present, "school_code")
-    engine = _engine()
-    out: list[tuple[tuple[Any, ...], Finding]] = []
+    jobs: list[Job] = []
     for name, df in frames.items():
-        if name not in suites or df is None or df.empty:
+        if name not in checked_on or df is None or df.empty:
             continue
         df = df.reset_index(drop=True)
         column = "value" if name == "units" else "students"
@@ -914,7 +911,10 @@ def _check_policy_here(
             **{checked: prepared[column].where(_applies(rule, name, prepared)) for checked, rule in checked_on[name]}
         )
         index = [c for c in ("file_id", "sheet", "row") if c in df.columns] + [POS]
-        for meta, positions in engine.validate(f"policy_{name}", prepared, suites[name], index):
+        jobs.append(("policy", applicable, name, prepared, index))
+    out: list[tuple[tuple[Any, ...], Finding]] = []
+    for (_, _, name, prepared, _), failed in zip(jobs, _validated(jobs), strict=True):
+        for meta, positions in failed:
             for pos in positions:
                 out.append(_violation(name, meta, prepared.iloc[pos], names, codes))
     out.sort(key=lambda kf: kf[0])
@@ -984,7 +984,10 @@ def _violation(
         section=section,
     )
     excel_row = int(row["row"]) if "row" in row.index and pd.notna(row["row"]) else 0
-    return (file_name, fid, frame, code, section or "", excel_row), finding
+    # Two rules of one code can fail on the same row (an overlay beside the national rule): the rule's own
+    # sort key (_rule_sort_key) orders them, whichever part of a split suite found them.
+    rule = (meta["section"], tuple(meta["school_types"]), meta["valid_from"], comparator, threshold)
+    return (file_name, fid, frame, code, section or "", excel_row, *rule), finding
 
 
 # --------------------------------------------------------------------------- school-level G rules
