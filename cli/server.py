@@ -97,6 +97,11 @@ def _alive(pid: int, marker: bytes = b"prefect") -> bool:
         return True  # no /proc: trust the state file
 
 
+def _pid_of(state: dict[str, Any] | None) -> int:
+    """The pid a state file names, 0 when none."""
+    return int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
+
+
 def _stop(pid: int, marker: bytes = b"prefect", group: bool = False) -> bool:
     """SIGTERM, then SIGKILL after STOP_GRACE_SECONDS; False when ``pid`` was not running (or not ours).
     ``group``: the whole process group ``pid`` leads (a process started in a session of its own, with its
@@ -175,8 +180,7 @@ def stop_server(home: Path) -> bool:
     """Stop the server `junheng server start` started for ``home``; False when none was running."""
     state = _state(home)
     (home / STATE_FILE).unlink(missing_ok=True)
-    pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
-    return _stop(pid)
+    return _stop(_pid_of(state))
 
 
 # --------------------------------------------------------------------------- the checks service
@@ -217,8 +221,7 @@ def stop_checks_service(home: Path) -> bool:
     state = read_checks_state(home)
     for name in (CHECKS_STATE_FILE, CHECKS_KEY_FILE):
         (home / name).unlink(missing_ok=True)
-    pid = int(state["pid"]) if state and isinstance(state.get("pid"), int) else 0
-    return _stop(pid, CHECKS_MARKER, group=True)  # with its validation processes
+    return _stop(_pid_of(state), CHECKS_MARKER, group=True)  # with its validation processes
 
 
 CHECKS_UP = "数据校验服务正在运行（已载入校验程序），junheng run 的校验交给它做"
